@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out
+
+.PHONY: venv demo test lint system-packages clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/.installed
+
+## The main job on the bundled Plzeň data.
+demo: venv
+	mkdir -p $(OUT)
+	$(BIN)/evac city info --site plzen
+	$(BIN)/evac city map --site plzen --out $(OUT)/plzen_map.png
+	@echo "Map of the bundled Plzeň site written to $(OUT)/plzen_map.png"
+
+## Debian packages the tests need (installed only when missing).
+system-packages:
+	bash .ci/install-debian-packages.sh
+
+## The whole test suite.
+test: venv system-packages
+	$(BIN)/python -m pytest
+
+## Style and type checks.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

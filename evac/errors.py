@@ -1,0 +1,13 @@
+"""One error hierarchy for the whole tool; the command line turns any of these into exit code 2."""
+
+
+class EvacError(Exception):
+    """Base of every error the tool raises on purpose (bad input, missing data, unreachable service)."""
+
+
+class SiteError(EvacError):
+    """A site could not be loaded or built: a missing or unreadable file, no walkable ways, an empty area."""
+
+
+class NetworkUnavailableError(SiteError):
+    """An online download was asked for but the service cannot be reached."""
