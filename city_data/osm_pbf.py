@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +19,20 @@ from evac.errors import SiteError
 
 def read_osm_pbf(path: Path) -> OsmData:
     """Read an .osm.pbf file into raw OSM data (every highway way, plus the area features)."""
-    try:
-        osm = pyrosm.OSM(str(path))
-        nodes, edges = osm.get_network(
-            network_type="all", nodes=True, extra_attributes=list(WAY_TAGS)
-        )
-    except (OSError, ValueError, RuntimeError, KeyError) as exc:
-        raise SiteError(f"{path} is not a readable OpenStreetMap PBF file ({exc})") from exc
-    if edges is None or len(edges) == 0:
-        raise SiteError(f"{path} holds no ways with a highway tag")
-    graph = _graph_from_edges(nodes, edges)
-    features = _read_features(osm)
+    with warnings.catch_warnings():
+        # pyrosm warns for every tag it finds nothing for; an empty answer is handled below.
+        warnings.filterwarnings("ignore", message="Could not find any OSM data", category=UserWarning)
+        try:
+            osm = pyrosm.OSM(str(path))
+            nodes, edges = osm.get_network(
+                network_type="all", nodes=True, extra_attributes=list(WAY_TAGS)
+            )
+        except (OSError, ValueError, RuntimeError, KeyError) as exc:
+            raise SiteError(f"{path} is not a readable OpenStreetMap PBF file ({exc})") from exc
+        if edges is None or len(edges) == 0:
+            raise SiteError(f"{path} holds no ways with a highway tag")
+        graph = _graph_from_edges(nodes, edges)
+        features = _read_features(osm)
     return OsmData(graph=graph, features=features, source=str(path))
 
 

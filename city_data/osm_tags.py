@@ -71,7 +71,7 @@ def tag(tags: Mapping[str, Any], key: str) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, list):  # osmnx merges the tags of simplified ways into lists
-        value = value[0]
+        value = sorted(str(v) for v in value)[0] if value else ""
     return str(value).strip().lower()
 
 

@@ -16,6 +16,8 @@ from evac.errors import SiteError
 
 # Attributes kept on the edges of the walk graph (besides geometry, length and width).
 _EDGE_KEEP = ("osmid", "highway", "name", "footway", "bridge", "tunnel", "layer", "crossing")
+# A chain of edges is not merged across a change of these tags.
+_SPLIT_ON_CHANGE = ("highway", "width", "est_width", "bridge", "tunnel", "layer", "footway", "name")
 
 
 def build_walk_graph(raw: nx.MultiDiGraph, frame: LocalFrame, *, source: str) -> nx.MultiGraph:
@@ -31,7 +33,9 @@ def build_walk_graph(raw: nx.MultiDiGraph, frame: LocalFrame, *, source: str) ->
     graph = nx.MultiDiGraph(raw.edge_subgraph(keep))
     graph.graph.setdefault("crs", "EPSG:4326")
     if not graph.graph.get("simplified", False):
-        graph = ox.simplify_graph(graph)
+        # Chains merge only where class, width and level stay the same, so each merged edge has
+        # one width and bridges stay bridges.
+        graph = ox.simplify_graph(graph, edge_attrs_differ=list(_SPLIT_ON_CHANGE))
     undirected: nx.MultiGraph = ox.convert.to_undirected(graph)
 
     node_ids = list(undirected.nodes)

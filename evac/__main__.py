@@ -1,0 +1,7 @@
+"""`python -m evac` runs the command line."""
+
+import sys
+
+from evac.cli import main
+
+sys.exit(main())

@@ -1,0 +1,140 @@
+"""The `evac` command line: thin parsing and printing over the library.
+
+Every error the tool raises on purpose (`EvacError`) ends the command with exit code 2 and one
+line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from evac.errors import EvacError
+
+EXIT_BAD_INPUT = 2
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (argparse prints the usage as well)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"evac: error: {self.prog}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for all sub-commands."""
+    parser = _OneLineParser(prog="evac", description="Crowd evacuation around the Doosan Arena, Plzeň.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+
+    city = commands.add_parser("city", help="load, inspect, map and download sites")
+    city_commands = city.add_subparsers(dest="city_command", required=True, parser_class=_OneLineParser)
+
+    def add_site_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--site", default="plzen",
+                         help="bundled site name (plzen) or path to .osm, .osm.bz2, .osm.gz, "
+                              ".osm.pbf or .graphml (default: plzen)")  # fmt: skip
+        sub.add_argument("--places", type=Path, default=None,
+                         help="places file (TOML) naming sectors, gates, assembly areas...")  # fmt: skip
+
+    info = city_commands.add_parser("info", help="summarise a site")
+    add_site_options(info)
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    info.set_defaults(handler=_city_info)
+
+    map_ = city_commands.add_parser("map", help="draw a site to an image")
+    add_site_options(map_)
+    map_.add_argument("--out", type=Path, required=True, help="image file (.png, .svg, .pdf)")
+    map_.add_argument("--dpi", type=int, default=110)
+    map_.set_defaults(handler=_city_map)
+
+    fetch = city_commands.add_parser("fetch", help="download an OSM extract around a point")
+    fetch.add_argument("--point", required=True, help="LAT,LON of the centre")
+    fetch.add_argument("--dist", type=float, required=True, help="half-size of the square (m)")
+    fetch.add_argument("--out", type=Path, required=True, help="the .osm file to write")
+    fetch.add_argument("--endpoint", default=None, help="Overpass API URL (default: osmnx's)")
+    fetch.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default: osmnx's)")
+    fetch.set_defaults(handler=_city_fetch)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    args = build_parser().parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            # Library warnings (pyrosm, osmnx) are noise for a planner; our own checks raise.
+            warnings.simplefilter("ignore")
+            args.handler(args)
+    except EvacError as exc:
+        print(f"evac: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from city_data import load_site
+
+    return load_site(args.site, places=args.places)
+
+
+def _city_info(args: argparse.Namespace) -> None:
+    from city_data.walk_network import largest_component_share
+
+    site = _load(args)
+    x0, y0, x1, y1 = site.walkable_area.bounds
+    summary: dict[str, Any] = {
+        "name": site.name,
+        "source": site.source,
+        "approximate": site.approximate,
+        "crs": site.crs,
+        "extent_m": [round(x1 - x0, 1), round(y1 - y0, 1)],
+        "walkable_area_m2": round(site.walkable_area.area, 1),
+        "walk_graph_nodes": site.walk_graph.number_of_nodes(),
+        "walk_graph_edges": site.walk_graph.number_of_edges(),
+        "walk_graph_largest_component_share": round(largest_component_share(site.walk_graph), 4),
+        "places": [place.as_dict() for place in site.places],
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    kinds: dict[str, int] = {}
+    for place in site.places:
+        kinds[place.kind.value] = kinds.get(place.kind.value, 0) + 1
+    print(f"site            {site.name}" + ("  (APPROXIMATE map built from public facts)" if site.approximate else ""))
+    print(f"source          {site.source}")
+    print(f"frame           {site.crs}")
+    print(f"extent          {summary['extent_m'][0]:.0f} m x {summary['extent_m'][1]:.0f} m")
+    print(f"walkable area   {site.walkable_area.area:,.0f} m²")
+    print(f"walk network    {summary['walk_graph_nodes']} nodes, {summary['walk_graph_edges']} edges "
+          f"({summary['walk_graph_largest_component_share']:.1%} in the largest connected part)")  # fmt: skip
+    print("places          " + ", ".join(f"{count} {kind}" for kind, count in kinds.items()))
+
+
+def _city_map(args: argparse.Namespace) -> None:
+    from visualise.site_map import save_site_map
+
+    site = _load(args)
+    written = save_site_map(site, args.out, dpi=args.dpi)
+    print(f"map written to {written}")
+
+
+def _city_fetch(args: argparse.Namespace) -> None:
+    from city_data.fetch import fetch_osm
+
+    try:
+        lat_text, lon_text = args.point.split(",")
+        lat, lon = float(lat_text), float(lon_text)
+    except ValueError:
+        raise EvacError(f"--point must be LAT,LON in degrees, got '{args.point}'") from None
+    written = fetch_osm(lat=lat, lon=lon, dist_m=args.dist, out=args.out, endpoint=args.endpoint,
+                        cache_dir=args.cache_dir)  # fmt: skip
+    print(f"OSM extract written to {written}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
