@@ -1,4 +1,4 @@
-"""The city layer: OpenStreetMap data (bundled, a user's extract, or downloaded) turned into a `Site`."""
+"""The city layer: OpenStreetMap data (bundled, a user's extract, downloaded) as a `Site`."""
 
 from city_data.frame import LocalFrame
 from city_data.load import BUNDLED_SITES, load_site

@@ -1,4 +1,4 @@
-"""Downloading an OpenStreetMap extract around a point from the Overpass API (osmnx's endpoint and cache)."""
+"""Downloading an OSM extract around a point from the Overpass API (osmnx's endpoint and cache)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,29 @@ import requests
 from city_data.frame import LocalFrame
 from evac.errors import NetworkUnavailableError, SiteError
 
-# Everything `load_site` reads: walkable ways, areas that shape the walkable area, and tagged places.
+# Everything `load_site` reads: walkable ways, the areas shaping the walkable area, tagged places.
 _SELECTORS = (
-    'way["highway"]', 'way["building"]', 'relation["building"]', 'way["natural"="water"]',
-    'relation["natural"="water"]', 'way["waterway"]', 'relation["waterway"="riverbank"]',
-    'way["landuse"]', 'relation["landuse"]', 'way["leisure"]', 'relation["leisure"]',
-    'way["place"="square"]', 'way["amenity"="parking"]', 'way["man_made"="bridge"]',
-    'relation["man_made"="bridge"]', 'way["public_transport"="platform"]',
-    'node["public_transport"="platform"]', 'node["highway"="bus_stop"]',
-    'node["railway"="tram_stop"]', 'node["emergency"="assembly_point"]',
-)  # fmt: skip
+    'way["highway"]',
+    'way["building"]',
+    'relation["building"]',
+    'way["natural"="water"]',
+    'relation["natural"="water"]',
+    'way["waterway"]',
+    'relation["waterway"="riverbank"]',
+    'way["landuse"]',
+    'relation["landuse"]',
+    'way["leisure"]',
+    'relation["leisure"]',
+    'way["place"="square"]',
+    'way["amenity"="parking"]',
+    'way["man_made"="bridge"]',
+    'relation["man_made"="bridge"]',
+    'way["public_transport"="platform"]',
+    'node["public_transport"="platform"]',
+    'node["highway"="bus_stop"]',
+    'node["railway"="tram_stop"]',
+    'node["emergency"="assembly_point"]',
+)
 _CONNECT_TIMEOUT_S = 5.0
 _MAX_DIST_M = 10_000.0
 

@@ -21,8 +21,10 @@ FloatArray = npt.NDArray[np.float64]
 def utm_epsg(lon: float, lat: float) -> int:
     """EPSG code of the WGS84 / UTM zone that holds a point."""
     if not (-180.0 <= lon <= 180.0 and -80.0 <= lat <= 84.0):
-        raise SiteError(f"point ({lon}, {lat}) is outside the UTM range (lon -180..180, lat -80..84)")
-    zone = min(int(math.floor((lon + 180.0) / 6.0)) + 1, 60)
+        raise SiteError(
+            f"point ({lon}, {lat}) is outside the UTM range (lon -180..180, lat -80..84)"
+        )
+    zone = min(math.floor((lon + 180.0) / 6.0) + 1, 60)
     return (32600 if lat >= 0 else 32700) + zone
 
 

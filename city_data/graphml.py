@@ -1,4 +1,4 @@
-"""Loader for walk networks saved as GraphML by osmnx (no areas: the walkable area is the streets)."""
+"""Loader for walk networks saved as GraphML by osmnx (no areas: the streets are the area)."""
 
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ def load_site(source: str | Path, *, places: str | Path | None = None) -> Site:
 
 
 def read_source(path: Path) -> OsmData:
-    """Read raw OSM data from a file, choosing the loader by the file's name (or its first bytes)."""
+    """Read raw OSM data from a file, choosing the loader by the file's name or first bytes."""
     name = path.name.lower()
     if name.endswith(".pbf"):
         return read_osm_pbf(path)
@@ -131,7 +131,9 @@ def _load_bundled(name: str, folder: Path) -> Site:
         osm_file = folder / site_table["osm"]
         origin_lon, origin_lat = site_table["origin"]
     except (KeyError, ValueError) as exc:
-        raise SiteError(f"{folder / 'site.toml'}: [site] needs 'osm' and 'origin' = [lon, lat]") from exc
+        raise SiteError(
+            f"{folder / 'site.toml'}: [site] needs 'osm' and 'origin' = [lon, lat]"
+        ) from exc
     frame = LocalFrame.centred_on(float(origin_lon), float(origin_lat))
     raw = read_source(osm_file)
     places = load_places_file(folder / site_table.get("places", "places.toml"), frame)
@@ -177,7 +179,9 @@ def _places_from_tags(features: gpd.GeoDataFrame, frame: LocalFrame) -> list[Pla
             fields["modes"] = tuple(m for m in _STOP_MODES if tag(row, m) == "yes")
             display_name = f"{display_name} {fields['stop_code']}".strip()
         places.append(
-            make_place(kind, name=display_name, lon=round(lon, 7), lat=round(lat, 7), frame=frame, **fields)
+            make_place(
+                kind, name=display_name, lon=round(lon, 7), lat=round(lat, 7), frame=frame, **fields
+            )
         )
     return places
 

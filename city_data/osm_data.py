@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -17,7 +18,7 @@ class OsmData:
     points (buildings, water, squares, stops...) with one column per tag of `osm_tags.FEATURE_TAGS`.
     """
 
-    graph: nx.MultiDiGraph
+    graph: nx.MultiDiGraph[Any]
     features: gpd.GeoDataFrame
     source: str
 

@@ -21,7 +21,9 @@ def read_osm_pbf(path: Path) -> OsmData:
     """Read an .osm.pbf file into raw OSM data (every highway way, plus the area features)."""
     with warnings.catch_warnings():
         # pyrosm warns for every tag it finds nothing for; an empty answer is handled below.
-        warnings.filterwarnings("ignore", message="Could not find any OSM data", category=UserWarning)
+        warnings.filterwarnings(
+            "ignore", message="Could not find any OSM data", category=UserWarning
+        )
         try:
             osm = pyrosm.OSM(str(path))
             nodes, edges = osm.get_network(
@@ -36,9 +38,9 @@ def read_osm_pbf(path: Path) -> OsmData:
     return OsmData(graph=graph, features=features, source=str(path))
 
 
-def _graph_from_edges(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> nx.MultiDiGraph:
+def _graph_from_edges(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> nx.MultiDiGraph[Any]:
     """An osmnx-style, unsimplified, both-ways MultiDiGraph from pyrosm's node and edge tables."""
-    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    graph: nx.MultiDiGraph[Any] = nx.MultiDiGraph(crs="EPSG:4326")
     for node_id, lon, lat in zip(nodes["id"], nodes["lon"], nodes["lat"], strict=True):
         graph.add_node(int(node_id), x=float(lon), y=float(lat))
     columns = [c for c in WAY_TAGS if c in edges.columns]
@@ -60,9 +62,12 @@ def _read_features(osm: pyrosm.OSM) -> gpd.GeoDataFrame:
     for key, value in criteria.items():
         custom_filter = {key: value}
         data = osm.get_data_by_custom_criteria(
-            custom_filter=custom_filter, filter_type="keep", keep_nodes=True,
-            keep_ways=True, keep_relations=True,
-        )  # fmt: skip
+            custom_filter=custom_filter,
+            filter_type="keep",
+            keep_nodes=True,
+            keep_ways=True,
+            keep_relations=True,
+        )
         if data is not None and len(data) > 0:
             frames.append(_with_tag_columns(data))
     if not frames:

@@ -9,10 +9,26 @@ from typing import Any
 
 # Tags kept on ways and nodes when reading OSM data (everything the walk network and areas use).
 WAY_TAGS: tuple[str, ...] = (
-    "highway", "name", "foot", "access", "service", "area", "sidewalk", "sidewalk:both",
-    "sidewalk:left", "sidewalk:right", "width", "est_width", "bridge", "tunnel", "layer",
-    "footway", "crossing", "oneway", "ref",
-)  # fmt: skip
+    "highway",
+    "name",
+    "foot",
+    "access",
+    "service",
+    "area",
+    "sidewalk",
+    "sidewalk:both",
+    "sidewalk:left",
+    "sidewalk:right",
+    "width",
+    "est_width",
+    "bridge",
+    "tunnel",
+    "layer",
+    "footway",
+    "crossing",
+    "oneway",
+    "ref",
+)
 NODE_TAGS: tuple[str, ...] = ("highway", "barrier", "name", "ref", "crossing")
 
 # Tags whose features (areas and points) are read besides the walk network.
@@ -35,21 +51,48 @@ FEATURE_TAGS: dict[str, bool | list[str]] = {
 # Highway values that are never for walking (after osmnx's "walk" network filter).
 _NOT_WALKABLE_HIGHWAYS = frozenset(
     {
-        "abandoned", "bus_guideway", "construction", "motorway", "motorway_link", "no",
-        "planned", "platform", "proposed", "raceway", "razed", "elevator", "bus_stop",
+        "abandoned",
+        "bus_guideway",
+        "construction",
+        "motorway",
+        "motorway_link",
+        "no",
+        "planned",
+        "platform",
+        "proposed",
+        "raceway",
+        "razed",
+        "elevator",
+        "bus_stop",
     }
-)  # fmt: skip
+)
 _FOOT_ALLOWED = frozenset({"yes", "designated", "permissive", "official"})
 
 # Default walkable width in metres by highway class: the whole street corridor, because in an
 # evacuation traffic is stopped and the crowd uses carriageway and sidewalks alike.
 DEFAULT_WIDTH_M: dict[str, float] = {
-    "trunk": 14.0, "trunk_link": 8.0, "primary": 12.0, "primary_link": 7.0,
-    "secondary": 10.0, "secondary_link": 6.0, "tertiary": 8.0, "tertiary_link": 6.0,
-    "unclassified": 6.0, "residential": 7.0, "living_street": 6.0, "service": 4.0,
-    "road": 6.0, "pedestrian": 6.0, "footway": 2.5, "path": 2.0, "cycleway": 2.5,
-    "bridleway": 2.0, "steps": 2.0, "track": 3.0, "corridor": 2.0,
-}  # fmt: skip
+    "trunk": 14.0,
+    "trunk_link": 8.0,
+    "primary": 12.0,
+    "primary_link": 7.0,
+    "secondary": 10.0,
+    "secondary_link": 6.0,
+    "tertiary": 8.0,
+    "tertiary_link": 6.0,
+    "unclassified": 6.0,
+    "residential": 7.0,
+    "living_street": 6.0,
+    "service": 4.0,
+    "road": 6.0,
+    "pedestrian": 6.0,
+    "footway": 2.5,
+    "path": 2.0,
+    "cycleway": 2.5,
+    "bridleway": 2.0,
+    "steps": 2.0,
+    "track": 3.0,
+    "corridor": 2.0,
+}
 FALLBACK_WIDTH_M = 3.0
 _WIDTH_RANGE_M = (0.5, 60.0)
 _NUMBER = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*(m|meters?|metres?)?\s*$", re.IGNORECASE)
@@ -115,7 +158,7 @@ def parse_width_m(value: Any) -> float | None:
 
 
 def way_width_m(tags: Mapping[str, Any]) -> float:
-    """The walkable width of a way: its width tag, else pyrosm's estimate, else the class default."""
+    """A way's walkable width: its width tag, else pyrosm's estimate, else the class default."""
     for key in ("width", "est_width"):
         width = parse_width_m(tags.get(key))
         if width is not None:

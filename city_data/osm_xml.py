@@ -56,7 +56,7 @@ def _read_with_osmnx(path: Path, *, source: str) -> OsmData:
         except (ET.ParseError, EOFError, OSError, KeyError, ValueError) as exc:
             raise SiteError(f"{path} is not a readable OpenStreetMap XML file ({exc})") from exc
         try:
-            features = ox.features_from_xml(path, tags=FEATURE_TAGS)
+            features = ox.features_from_xml(path, tags=dict(FEATURE_TAGS))
         except InsufficientResponseError:
             features = empty_features()
     logging.getLogger(__name__).debug("read %s: %d nodes", source, len(graph))
@@ -64,10 +64,11 @@ def _read_with_osmnx(path: Path, *, source: str) -> OsmData:
 
 
 def _open_text(path: Path) -> IO[bytes]:
+    """The file's bytes, decompressed when its name ends in .bz2 or .gz."""
     if path.suffix == ".bz2":
         return bz2.open(path, "rb")
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
 
 
@@ -86,7 +87,9 @@ def complete_extract(path: Path, out: Path) -> Path | None:
                 if element.tag == "node":
                     node_ids.add(element.get("id", ""))
                 elif element.tag == "way":
-                    missing = missing or any(nd.get("ref") not in node_ids for nd in element.iter("nd"))
+                    missing = missing or any(
+                        nd.get("ref") not in node_ids for nd in element.iter("nd")
+                    )
                     element.clear()
                 elif element.tag == "relation":
                     element.clear()

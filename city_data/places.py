@@ -1,4 +1,4 @@
-"""Named places of a site: stadium sectors and gates, assembly areas, transit stops, hazard sources, sensors."""
+"""Named places of a site: sectors, gates, assembly areas, transit stops, hazards, sensors."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class Place:
     """The place's area in local metres, where it has one (a sector, an assembly area)."""
 
     def as_dict(self) -> dict[str, Any]:
-        """The place as plain JSON-ready values (WGS84 and local coordinates, kind-specific fields)."""
+        """The place as JSON-ready values (WGS84 and local coordinates, kind-specific fields)."""
         out: dict[str, Any] = {}
         for key, value in vars(self).items():
             if key == "footprint":
@@ -83,7 +83,7 @@ class TransitStop(Place):
 
 @dataclass(frozen=True, kw_only=True)
 class HazardSource(Place):
-    """Where a hazard may start (for the bundled site: the brewery's ammonia plant, position assumed)."""
+    """Where a hazard may start (bundled site: the brewery's ammonia plant, position assumed)."""
 
     substance: str = ""
     inventory_kg: float | None = None

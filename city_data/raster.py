@@ -1,4 +1,4 @@
-"""Rasterising the walkable area to a metric grid: a walkable mask and the distance to the nearest wall."""
+"""Rasterising the walkable area: a walkable mask and the distance to the nearest wall."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import overload
+from typing import Any, overload
 
 import geopandas as gpd
 import networkx as nx
@@ -22,8 +22,8 @@ class Site:
     name: str
     source: str
     frame: LocalFrame
-    walk_graph: nx.MultiGraph
-    """Undirected; nodes have `x`, `y` (local m), `lon`, `lat`; edges `length`, `width` (m), `geometry`."""
+    walk_graph: nx.MultiGraph[Any]
+    """Undirected; nodes: `x`, `y` (local m), `lon`, `lat`; edges: `length`, `width`, `geometry`."""
     walkable_area: MultiPolygon
     buildings: MultiPolygon
     water: MultiPolygon
@@ -79,8 +79,10 @@ class Site:
         return int(
             min(
                 self.walk_graph.nodes,
-                key=lambda n: (self.walk_graph.nodes[n]["x"] - x) ** 2
-                + (self.walk_graph.nodes[n]["y"] - y) ** 2,
+                key=lambda n: (
+                    (self.walk_graph.nodes[n]["x"] - x) ** 2
+                    + (self.walk_graph.nodes[n]["y"] - y) ** 2
+                ),
             )
         )
 
@@ -89,9 +91,7 @@ class Site:
         source = self.nearest_node(*start)
         target = self.nearest_node(*end)
         try:
-            return float(
-                nx.shortest_path_length(self.walk_graph, source, target, weight="length")
-            )
+            return float(nx.shortest_path_length(self.walk_graph, source, target, weight="length"))
         except nx.NetworkXNoPath:
             return float("inf")
 

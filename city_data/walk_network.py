@@ -20,7 +20,9 @@ _EDGE_KEEP = ("osmid", "highway", "name", "footway", "bridge", "tunnel", "layer"
 _SPLIT_ON_CHANGE = ("highway", "width", "est_width", "bridge", "tunnel", "layer", "footway", "name")
 
 
-def build_walk_graph(raw: nx.MultiDiGraph, frame: LocalFrame, *, source: str) -> nx.MultiGraph:
+def build_walk_graph(
+    raw: nx.MultiDiGraph[Any], frame: LocalFrame, *, source: str
+) -> nx.MultiGraph[Any]:
     """Filter the walkable ways, merge chains of edges, and express everything in local metres.
 
     Nodes get `x`, `y` (local metres) and `lon`, `lat`; edges get a local `geometry`, `length`
@@ -29,20 +31,22 @@ def build_walk_graph(raw: nx.MultiDiGraph, frame: LocalFrame, *, source: str) ->
     """
     keep = [(u, v, k) for u, v, k, data in raw.edges(keys=True, data=True) if is_walkable_way(data)]
     if not keep:
-        raise SiteError(f"{source} holds no walkable ways (no footways, paths or streets open to pedestrians)")
-    graph = nx.MultiDiGraph(raw.edge_subgraph(keep))
+        raise SiteError(
+            f"{source} holds no walkable ways (no footways, paths or streets open to pedestrians)"
+        )
+    graph: nx.MultiDiGraph[Any] = nx.MultiDiGraph(raw.edge_subgraph(keep))  # type: ignore[arg-type]
     graph.graph.setdefault("crs", "EPSG:4326")
     if not graph.graph.get("simplified", False):
         # Chains merge only where class, width and level stay the same, so each merged edge has
         # one width and bridges stay bridges.
         graph = ox.simplify_graph(graph, edge_attrs_differ=list(_SPLIT_ON_CHANGE))
-    undirected: nx.MultiGraph = ox.convert.to_undirected(graph)
+    undirected: nx.MultiGraph[Any] = ox.convert.to_undirected(graph)
 
     node_ids = list(undirected.nodes)
     lon = np.array([undirected.nodes[n]["x"] for n in node_ids], dtype=float)
     lat = np.array([undirected.nodes[n]["y"] for n in node_ids], dtype=float)
     x, y = frame.to_local(lon, lat)
-    walk = nx.MultiGraph(crs=frame.crs)
+    walk: nx.MultiGraph[Any] = nx.MultiGraph(crs=frame.crs)
     for index, node in enumerate(node_ids):
         walk.add_node(
             node, x=float(x[index]), y=float(y[index]), lon=float(lon[index]), lat=float(lat[index])
@@ -62,7 +66,7 @@ def build_walk_graph(raw: nx.MultiDiGraph, frame: LocalFrame, *, source: str) ->
     return walk
 
 
-def _edge_line(graph: nx.MultiGraph, u: Any, v: Any, data: dict[str, Any]) -> LineString:
+def _edge_line(graph: nx.MultiGraph[Any], u: Any, v: Any, data: dict[str, Any]) -> LineString:
     geometry = data.get("geometry")
     if isinstance(geometry, LineString):
         return geometry
@@ -78,7 +82,7 @@ def _to_local_coords(frame: LocalFrame) -> Any:
     return convert
 
 
-def largest_component_share(graph: nx.MultiGraph) -> float:
+def largest_component_share(graph: nx.MultiGraph[Any]) -> float:
     """Share of the nodes in the largest connected part of the graph (1.0 for a connected graph)."""
     if graph.number_of_nodes() == 0:
         return 0.0

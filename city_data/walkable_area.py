@@ -1,8 +1,9 @@
-"""The walkable area: streets buffered by their width plus open spaces, minus buildings and water."""
+"""The walkable area: streets buffered by width plus open spaces, minus buildings and water."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -36,13 +37,14 @@ def classify_features(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return polygons[polygons["area_class"].notna()]
 
 
-def build_area_layers(walk_graph: nx.MultiGraph, areas: gpd.GeoDataFrame) -> AreaLayers:
-    """Compose the walkable area from the walk graph's edges and the classified areas (local metres).
+def build_area_layers(walk_graph: nx.MultiGraph[Any], areas: gpd.GeoDataFrame) -> AreaLayers:
+    """Compose the walkable area from the walk graph's edges and the classified areas (metres).
 
     Ways and open spaces on the ground lose the parts covered by buildings or water; bridges and
     tunnels (and bridge areas) are added back afterwards, since they pass over or under both.
     """
-    ground_ways, layered_ways = [], []
+    ground_ways: list[BaseGeometry] = []
+    layered_ways: list[BaseGeometry] = []
     for _, _, data in walk_graph.edges(data=True):
         # Round caps close the corners where ways of different widths meet at a junction.
         buffered = data["geometry"].buffer(data["width"] / 2.0, quad_segs=4)

@@ -28,18 +28,29 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser for all sub-commands."""
-    parser = _OneLineParser(prog="evac", description="Crowd evacuation around the Doosan Arena, Plzeň.")
+    parser = _OneLineParser(
+        prog="evac", description="Crowd evacuation around the Doosan Arena, Plzeň."
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
 
     city = commands.add_parser("city", help="load, inspect, map and download sites")
-    city_commands = city.add_subparsers(dest="city_command", required=True, parser_class=_OneLineParser)
+    city_commands = city.add_subparsers(
+        dest="city_command", required=True, parser_class=_OneLineParser
+    )
 
     def add_site_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--site", default="plzen",
-                         help="bundled site name (plzen) or path to .osm, .osm.bz2, .osm.gz, "
-                              ".osm.pbf or .graphml (default: plzen)")  # fmt: skip
-        sub.add_argument("--places", type=Path, default=None,
-                         help="places file (TOML) naming sectors, gates, assembly areas...")  # fmt: skip
+        sub.add_argument(
+            "--site",
+            default="plzen",
+            help="bundled site name (plzen) or path to .osm, .osm.bz2, .osm.gz, "
+            ".osm.pbf or .graphml (default: plzen)",
+        )
+        sub.add_argument(
+            "--places",
+            type=Path,
+            default=None,
+            help="places file (TOML) naming sectors, gates, assembly areas...",
+        )
 
     info = city_commands.add_parser("info", help="summarise a site")
     add_site_options(info)
@@ -57,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--dist", type=float, required=True, help="half-size of the square (m)")
     fetch.add_argument("--out", type=Path, required=True, help="the .osm file to write")
     fetch.add_argument("--endpoint", default=None, help="Overpass API URL (default: osmnx's)")
-    fetch.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default: osmnx's)")
+    fetch.add_argument(
+        "--cache-dir", type=Path, default=None, help="cache folder (default: osmnx's)"
+    )
     fetch.set_defaults(handler=_city_fetch)
     return parser
 
@@ -105,13 +118,18 @@ def _city_info(args: argparse.Namespace) -> None:
     kinds: dict[str, int] = {}
     for place in site.places:
         kinds[place.kind.value] = kinds.get(place.kind.value, 0) + 1
-    print(f"site            {site.name}" + ("  (APPROXIMATE map built from public facts)" if site.approximate else ""))
+    print(
+        f"site            {site.name}"
+        + ("  (APPROXIMATE map built from public facts)" if site.approximate else "")
+    )
     print(f"source          {site.source}")
     print(f"frame           {site.crs}")
     print(f"extent          {summary['extent_m'][0]:.0f} m x {summary['extent_m'][1]:.0f} m")
     print(f"walkable area   {site.walkable_area.area:,.0f} m²")
-    print(f"walk network    {summary['walk_graph_nodes']} nodes, {summary['walk_graph_edges']} edges "
-          f"({summary['walk_graph_largest_component_share']:.1%} in the largest connected part)")  # fmt: skip
+    print(
+        f"walk network    {summary['walk_graph_nodes']} nodes, {summary['walk_graph_edges']} edges "
+        f"({summary['walk_graph_largest_component_share']:.1%} in the largest connected part)"
+    )
     print("places          " + ", ".join(f"{count} {kind}" for kind, count in kinds.items()))
 
 
@@ -131,8 +149,14 @@ def _city_fetch(args: argparse.Namespace) -> None:
         lat, lon = float(lat_text), float(lon_text)
     except ValueError:
         raise EvacError(f"--point must be LAT,LON in degrees, got '{args.point}'") from None
-    written = fetch_osm(lat=lat, lon=lon, dist_m=args.dist, out=args.out, endpoint=args.endpoint,
-                        cache_dir=args.cache_dir)  # fmt: skip
+    written = fetch_osm(
+        lat=lat,
+        lon=lon,
+        dist_m=args.dist,
+        out=args.out,
+        endpoint=args.endpoint,
+        cache_dir=args.cache_dir,
+    )
     print(f"OSM extract written to {written}")
 
 

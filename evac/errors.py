@@ -2,11 +2,11 @@
 
 
 class EvacError(Exception):
-    """Base of every error the tool raises on purpose (bad input, missing data, unreachable service)."""
+    """Base of every error raised on purpose (bad input, missing data, unreachable service)."""
 
 
 class SiteError(EvacError):
-    """A site could not be loaded or built: a missing or unreadable file, no walkable ways, an empty area."""
+    """A site cannot be loaded: missing or unreadable file, no walkable ways, an empty area."""
 
 
 class NetworkUnavailableError(SiteError):

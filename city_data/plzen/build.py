@@ -1,4 +1,4 @@
-"""Build the bundled, approximate OpenStreetMap extract of the Doosan Arena area from ../shared/site.
+"""Build the bundled, approximate OSM extract of the Doosan Arena area from ../shared/site.
 
 No OSM extract of Plzeň can be downloaded where this project is built, so the bundled map is
 composed from public facts: real road centrelines (a public Plzeň road graph), real transit stop
@@ -26,6 +26,7 @@ import numpy as np
 import shapely
 from shapely import wkt
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
 from city_data.frame import LocalFrame
@@ -38,16 +39,45 @@ EXTRACT = box(-900.0, -800.0, 1000.0, 700.0)
 # The road graph draws each direction 7.5 m to the right of the centreline.
 _LANE_OFFSET_M = 7.5
 Coords = list[tuple[float, float]]
+PointSequence = Sequence[tuple[float, float]]
 
 # ---------------------------------------------------------------------------------------------
 # Hand-drawn geometry (local metres, x east, y north, origin at the centre of the pitch).
 # Each river is a centreline and a width, placed so that the road graph's bridges, the banks
 # named in shared/site and the stops on each bank come out on the right side.
-RADBUZA = [(-380, -800), (-366, -745), (-362, -690), (-360, -640), (-320, -575), (-240, -535),
-           (-160, -495), (-110, -458), (-75, -425), (-35, -395), (10, -365), (60, -320),
-           (130, -190), (175, -50), (195, 80), (240, 200), (300, 300), (370, 390), (402, 441)]  # fmt: skip
-MZE = [(-900, 150), (-710, 128), (-470, 118), (-300, 150), (-150, 195), (-50, 228),
-       (100, 272), (250, 330), (350, 400), (402, 441)]  # fmt: skip
+RADBUZA = [
+    (-380, -800),
+    (-366, -745),
+    (-362, -690),
+    (-360, -640),
+    (-320, -575),
+    (-240, -535),
+    (-160, -495),
+    (-110, -458),
+    (-75, -425),
+    (-35, -395),
+    (10, -365),
+    (60, -320),
+    (130, -190),
+    (175, -50),
+    (195, 80),
+    (240, 200),
+    (300, 300),
+    (370, 390),
+    (402, 441),
+]
+MZE = [
+    (-900, 150),
+    (-710, 128),
+    (-470, 118),
+    (-300, 150),
+    (-150, 195),
+    (-50, 228),
+    (100, 272),
+    (250, 330),
+    (350, 400),
+    (402, 441),
+]
 BEROUNKA = [(402, 441), (500, 520), (650, 610), (800, 700)]
 RIVER_WIDTHS_M = {"Radbuza": 26.0, "Mže": 40.0, "Berounka": 50.0}
 TYRSOVA_CENTRELINE = [(-601, 30), (-255, -70), (-169, -115), (-68, -259), (-25, -326)]
@@ -85,13 +115,19 @@ GATES = {
 }
 # (stand, sector letter, capacity): 11,700 seats in all.
 SECTORS = [
-    ("West (main) stand", "A", 975), ("West (main) stand", "B", 975),
-    ("West (main) stand", "C", 975), ("West (main) stand", "D", 975),
-    ("East stand", "E", 925), ("East stand", "F", 925), ("East stand", "G", 925),
+    ("West (main) stand", "A", 975),
+    ("West (main) stand", "B", 975),
+    ("West (main) stand", "C", 975),
+    ("West (main) stand", "D", 975),
+    ("East stand", "E", 925),
+    ("East stand", "F", 925),
+    ("East stand", "G", 925),
     ("East stand", "H", 925),
-    ("North stand", "J", 1050), ("North stand", "K", 1050),
-    ("South stand", "L", 1000), ("South stand", "M (away)", 1000),
-]  # fmt: skip
+    ("North stand", "J", 1050),
+    ("North stand", "K", 1050),
+    ("South stand", "L", 1000),
+    ("South stand", "M (away)", 1000),
+]
 
 
 @dataclass
@@ -125,7 +161,7 @@ class MapBuilder:
         self.ways.append(new)
         return new
 
-    def area(self, polygon: Polygon | MultiPolygon, **tags: str) -> None:
+    def area(self, polygon: BaseGeometry, **tags: str) -> None:
         for part in getattr(polygon, "geoms", [polygon]):
             if part.area > 1.0:
                 self.areas.append((shapely.normalize(part), dict(tags)))
@@ -136,7 +172,9 @@ class MapBuilder:
     def ground_ways(self) -> list[Way]:
         return [w for w in self.ways if not w.layered]
 
-    def snap(self, x: float, y: float, *, max_distance: float = 60.0, roads_only: bool = True) -> Coords:
+    def snap(
+        self, x: float, y: float, *, max_distance: float = 60.0, roads_only: bool = True
+    ) -> Coords:
         """The point on the nearest ground-level way (a road, by default) to (x, y)."""
         candidates = [w for w in self.ground_ways() if w.from_road_graph or not roads_only]
         candidates = [w for w in candidates if w.tags.get("foot") != "no"]
@@ -169,7 +207,7 @@ def read_road_graph(path: Path, frame: LocalFrame) -> list[Way]:
             if not isinstance(centre, LineString) or centre.is_empty:
                 centre = local
             rows.append((row["source"], row["target"], int(row["capacity"]), centre))
-    ends: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    ends: dict[str, list[tuple[float, ...]]] = defaultdict(list)
     for source, target, _, centre in rows:
         ends[source].append(centre.coords[0])
         ends[target].append(centre.coords[-1])
@@ -241,7 +279,7 @@ def read_gtfs_stops(path: Path, frame: LocalFrame) -> list[tuple[float, float, d
 # Composition
 
 
-def river_polygon(centreline: Coords, width: float) -> Polygon:
+def river_polygon(centreline: PointSequence, width: float) -> BaseGeometry:
     polygon = LineString(centreline).buffer(width / 2.0, cap_style="flat", quad_segs=8)
     return polygon.intersection(EXTRACT.buffer(50))
 
@@ -260,8 +298,12 @@ def compose(shared_site: Path) -> MapBuilder:
     }
     water = shapely.union_all(list(rivers.values()))
     for name, polygon in rivers.items():
-        builder.area(polygon.difference(shapely.union_all([p for n, p in rivers.items() if n < name])),
-                     natural="water", water="river", name=name)  # fmt: skip
+        builder.area(
+            polygon.difference(shapely.union_all([p for n, p in rivers.items() if n < name])),
+            natural="water",
+            water="river",
+            name=name,
+        )
     for name, line in (("Radbuza", RADBUZA), ("Mže", MZE), ("Berounka", BEROUNKA)):
         builder.way(line, waterway="river", name=name)
 
@@ -279,11 +321,14 @@ def compose(shared_site: Path) -> MapBuilder:
     return builder
 
 
-def _tag_roads(roads: list[Way], water: Polygon | MultiPolygon) -> None:
+def _tag_roads(roads: list[Way], water: BaseGeometry) -> None:
     """Name the roads shared/site names; bridges where roads cross water; Tyršova's embankment."""
-    tyrsova = LineString(TYRSOVA_CENTRELINE + [(48, -438)])
-    named_bridges = {"Wilsonův most": (-349, -737), "Pattonův most": (-746, 123),
-                     "Rooseveltův most": (-455, 118)}  # fmt: skip
+    tyrsova = LineString([*TYRSOVA_CENTRELINE, (48, -438)])
+    named_bridges = {
+        "Wilsonův most": (-349, -737),
+        "Pattonův most": (-746, 123),
+        "Rooseveltův most": (-455, 118),
+    }
     for way in roads:
         line = way.line
         if line.intersects(water):
@@ -297,24 +342,33 @@ def _tag_roads(roads: list[Way], water: Polygon | MultiPolygon) -> None:
             # The 1980 embankment: no pedestrians on the carriageway; sidewalks are separate ways.
             way.tags.update(name="Tyršova", ref="26", foot="no", sidewalk="separate")
     anglicke = Point(-212, -503)
-    nearest = min((w for w in roads if "bridge" not in w.tags), key=lambda w: w.line.distance(anglicke))
+    nearest = min(
+        (w for w in roads if "bridge" not in w.tags), key=lambda w: w.line.distance(anglicke)
+    )
     nearest.tags.setdefault("name", "Anglické nábřeží")
 
 
 def _add_stadium(builder: MapBuilder) -> None:
-    builder.area(box(-100, -115, 100, 115).difference(FORECOURT_OUTER.buffer(-1)), leisure="stadium",
-                 name="Doosan Arena (Štruncovy sady)")  # fmt: skip
+    builder.area(
+        box(-100, -115, 100, 115).difference(FORECOURT_OUTER.buffer(-1)),
+        leisure="stadium",
+        name="Doosan Arena (Štruncovy sady)",
+    )
     builder.area(box(-82, -97, 82, 97), leisure="stadium", name="Doosan Arena")
     builder.area(PITCH, leisure="pitch", sport="soccer", name="Doosan Arena pitch")
-    for name, stand in STAND_BOXES.items():
-        builder.area(stand, leisure="bleachers", name=name)
+    for name, stand_box in STAND_BOXES.items():
+        builder.area(stand_box, leisure="bleachers", name=name)
     for name, tower in CORNER_TOWERS.items():
         builder.area(tower, building="yes", name=name)
     cx, cy = CONCOURSE_RING
     builder.way(_ring(cx, cy), highway="footway", width="8", name="Stadium concourse")
     fx, fy = FORECOURT_RING
-    builder.area(FORECOURT_OUTER.difference(FORECOURT_INNER), highway="pedestrian", area="yes",
-                 name="Stadium forecourt")  # fmt: skip
+    builder.area(
+        FORECOURT_OUTER.difference(FORECOURT_INNER),
+        highway="pedestrian",
+        area="yes",
+        name="Stadium forecourt",
+    )
     builder.way(_ring(fx, fy), highway="footway", width="3", name="Stadium forecourt")
     # Gangways along each stand and one vomitory per sector through the stand's back wall.
     for stand, sector_boxes in sector_footprints().items():
@@ -322,29 +376,44 @@ def _add_stadium(builder: MapBuilder) -> None:
         vertical = stand.startswith(("West", "East"))
         if vertical:
             x_mid = (bounds[0] + bounds[2]) / 2
-            builder.way([(x_mid, bounds[1] + 2), (x_mid, bounds[3] - 2)], highway="footway",
-                        width="2", name=f"{stand} gangway")  # fmt: skip
+            builder.way(
+                [(x_mid, bounds[1] + 2), (x_mid, bounds[3] - 2)],
+                highway="footway",
+                width="2",
+                name=f"{stand} gangway",
+            )
             out_x = math.copysign(cx, x_mid)
             for _, footprint in sector_boxes:
                 y = footprint.centroid.y
-                builder.way([(x_mid, y), (out_x, y)], highway="footway", width="2.4",
-                            name=f"{stand} vomitory")  # fmt: skip
+                builder.way(
+                    [(x_mid, y), (out_x, y)],
+                    highway="footway",
+                    width="2.4",
+                    name=f"{stand} vomitory",
+                )
         else:
             y_mid = (bounds[1] + bounds[3]) / 2
-            builder.way([(bounds[0] + 2, y_mid), (bounds[2] - 2, y_mid)], highway="footway",
-                        width="2", name=f"{stand} gangway")  # fmt: skip
+            builder.way(
+                [(bounds[0] + 2, y_mid), (bounds[2] - 2, y_mid)],
+                highway="footway",
+                width="2",
+                name=f"{stand} gangway",
+            )
             out_y = math.copysign(cy, y_mid)
             for _, footprint in sector_boxes:
                 x = footprint.centroid.x
-                builder.way([(x, y_mid), (x, out_y)], highway="footway", width="2.4",
-                            name=f"{stand} vomitory")  # fmt: skip
+                builder.way(
+                    [(x, y_mid), (x, out_y)],
+                    highway="footway",
+                    width="2.4",
+                    name=f"{stand} vomitory",
+                )
     for name, (gx, gy) in GATES.items():
         if abs(gx) == WALL[0]:
             inner, outer = (math.copysign(cx, gx), gy), (math.copysign(fx, gx), gy)
         else:
             inner, outer = (gx, math.copysign(cy, gy)), (gx, math.copysign(fy, gy))
-        builder.way([inner, (gx, gy), outer], highway="footway", width=f"{GATE_WIDTH_M}",
-                    name=name)  # fmt: skip
+        builder.way([inner, (gx, gy), outer], highway="footway", width=f"{GATE_WIDTH_M}", name=name)
         builder.point(gx, gy, barrier="gate", name=name, width=f"{GATE_WIDTH_M}")
 
 
@@ -366,24 +435,44 @@ def sector_footprints() -> dict[str, list[tuple[str, Polygon]]]:
 
 
 def _ring(half_x: float, half_y: float) -> Coords:
-    return [(-half_x, -half_y), (half_x, -half_y), (half_x, half_y), (-half_x, half_y), (-half_x, -half_y)]
+    return [
+        (-half_x, -half_y),
+        (half_x, -half_y),
+        (half_x, half_y),
+        (-half_x, half_y),
+        (-half_x, -half_y),
+    ]
 
 
-def _tyrsova_corridor() -> Polygon:
-    return LineString(TYRSOVA_CENTRELINE + [(48, -438)]).buffer(16, cap_style="flat")
+def _tyrsova_corridor() -> BaseGeometry:
+    return LineString([*TYRSOVA_CENTRELINE, (48, -438)]).buffer(16, cap_style="flat")
 
 
-def _add_park(builder: MapBuilder, water: Polygon | MultiPolygon) -> None:
+def _add_park(builder: MapBuilder, water: BaseGeometry) -> None:
     """Štruncovy sady: between Tyršova (SW), Rychtářka (W), the Radbuza (E) and the Mže (N)."""
-    outline = Polygon([(-195, -70), (-190, 150), (-60, 215), (100, 260), (250, 320), (360, 430),
-                       (300, 250), (200, 40), (150, -170), (60, -300), (-30, -320), (-75, -255)])  # fmt: skip
+    outline = Polygon(
+        [
+            (-195, -70),
+            (-190, 150),
+            (-60, 215),
+            (100, 260),
+            (250, 320),
+            (360, 430),
+            (300, 250),
+            (200, 40),
+            (150, -170),
+            (60, -300),
+            (-30, -320),
+            (-75, -255),
+        ]
+    )
     park = outline.difference(water.buffer(4)).difference(_tyrsova_corridor().buffer(2))
     park = park.difference(FORECOURT_OUTER)
     # Keep the bank the stadium stands on (the outline overshoots into the rivers on purpose).
     pieces = [p for p in getattr(park, "geoms", [park]) if p.intersects(box(-150, -150, 150, 150))]
     builder.area(MultiPolygon(pieces), leisure="park", name="Štruncovy sady")
     fx, fy = FORECOURT_RING
-    paths = {
+    paths: dict[str, list[tuple[float, float]]] = {
         "west": [(-fx, 60), (-150, 75), (-198, 78)],
         "west-south": [(-fx, -45), (-150, -55), (-178, -62)],
         "south-west": [(-60, -fy), (-80, -150), (-103, -175)],
@@ -396,57 +485,129 @@ def _add_park(builder: MapBuilder, water: Polygon | MultiPolygon) -> None:
     for name, coords in paths.items():
         builder.way(coords, highway="footway", width="4", name=f"Štruncovy sady ({name} path)")
     # The riverside path on the Radbuza's left bank, from the confluence tip to Tyršova.
-    builder.way([(240, 270), (190, 180), (155, 60), (140, -50), (100, -150), (40, -250), (5, -290)],
-                highway="footway", width="4", name="Radbuza left-bank path")  # fmt: skip
+    builder.way(
+        [(240, 270), (190, 180), (155, 60), (140, -50), (100, -150), (40, -250), (5, -290)],
+        highway="footway",
+        width="4",
+        name="Radbuza left-bank path",
+    )
     builder.way([(-150, -55), (-150, 75)], highway="footway", width="3", name="Rychtářka path")
 
 
 def _add_tyrsova_crossings(builder: MapBuilder) -> None:
     """Sidewalks on both sides of the embankment, an underpass, a signalled crossing."""
-    centre = LineString(TYRSOVA_CENTRELINE[1:] + [(-5, -357)])
+    centre = LineString([*TYRSOVA_CENTRELINE[1:], (-5, -357)])
     for side, distance in (("park side", 13.0), ("town side", -13.0)):
         sidewalk = centre.offset_curve(distance)
-        builder.way(list(sidewalk.coords), highway="footway", footway="sidewalk", width="3",
-                    name=f"Tyršova sidewalk ({side})")  # fmt: skip
+        builder.way(
+            list(sidewalk.coords),
+            highway="footway",
+            footway="sidewalk",
+            width="3",
+            name=f"Tyršova sidewalk ({side})",
+        )
     # The underpass below the embankment between the park and Mlýnská strouha park.
-    builder.way([(-103, -175), (-119, -187), (-135, -199)], highway="footway", tunnel="yes",
-                layer="-1", width="5", name="Tyršova underpass")  # fmt: skip
+    builder.way(
+        [(-103, -175), (-119, -187), (-135, -199)],
+        highway="footway",
+        tunnel="yes",
+        layer="-1",
+        width="5",
+        name="Tyršova underpass",
+    )
     builder.way([(-103, -175), (-95, -168)], highway="footway", width="5", name="Tyršova underpass")
-    builder.way([(-135, -199), (-150, -212)], highway="footway", width="5", name="Tyršova underpass")
+    builder.way(
+        [(-135, -199), (-150, -212)], highway="footway", width="5", name="Tyršova underpass"
+    )
     # An at-grade crossing with traffic lights at Na Rychtářce.
-    builder.way([(-214, -71), (-226, -91), (-232, -102)], highway="footway", footway="crossing",
-                crossing="traffic_signals", width="4", name="Tyršova crossing (Na Rychtářce)")  # fmt: skip
+    builder.way(
+        [(-214, -71), (-226, -91), (-232, -102)],
+        highway="footway",
+        footway="crossing",
+        crossing="traffic_signals",
+        width="4",
+        name="Tyršova crossing (Na Rychtářce)",
+    )
 
 
 def _add_bridges_and_riverside(builder: MapBuilder) -> None:
     # Pivovarská lávka: footbridge over the Radbuza from the park to the brewery side.
-    builder.way([(140, -50), (165, -35)], highway="footway", width="4", name="Pivovarská lávka access")
-    builder.way([(165, -35), (222, -28)], highway="footway", bridge="yes", layer="1", width="3.5",
-                name="Pivovarská lávka", note="one-way toward the stadium on match days")  # fmt: skip
+    builder.way(
+        [(140, -50), (165, -35)], highway="footway", width="4", name="Pivovarská lávka access"
+    )
+    builder.way(
+        [(165, -35), (222, -28)],
+        highway="footway",
+        bridge="yes",
+        layer="1",
+        width="3.5",
+        name="Pivovarská lávka",
+        note="one-way toward the stadium on match days",
+    )
     # The path along the brewery's west fence to U Prazdroje.
-    builder.way([(222, -28), (205, -120), (168, -200), (125, -300), (110, -360)], highway="footway",
-                width="3", name="Pivovarská (brewery riverside path)")  # fmt: skip
+    builder.way(
+        [(222, -28), (205, -120), (168, -200), (125, -300), (110, -360)],
+        highway="footway",
+        width="3",
+        name="Pivovarská (brewery riverside path)",
+    )
     end = builder.snap(110, -420)
-    builder.way([(110, -360), *end], highway="footway", width="3", name="Pivovarská (brewery riverside path)")
+    builder.way(
+        [(110, -360), *end],
+        highway="footway",
+        width="3",
+        name="Pivovarská (brewery riverside path)",
+    )
     # Footbridge over the Mže to Luční street: 81 m with its ramps, 3 m between kerbs.
     builder.way([(55, 212), (57, 240)], highway="footway", width="3", name="Lávka do Luční (ramp)")
-    builder.way([(57, 240), (66, 292)], highway="footway", bridge="yes", layer="1", width="3",
-                name="Lávka do Luční")  # fmt: skip
+    builder.way(
+        [(57, 240), (66, 292)],
+        highway="footway",
+        bridge="yes",
+        layer="1",
+        width="3",
+        name="Lávka do Luční",
+    )
     builder.way([(66, 292), (69, 300)], highway="footway", width="3", name="Lávka do Luční (ramp)")
     # Under the Tyršova bridge along the left bank to Anglické nábřeží.
-    builder.way([(5, -290), (-30, -318), (-60, -340)], highway="footway", layer="-1", covered="yes",
-                width="3", name="Radbuza left-bank path (under Tyršova)")  # fmt: skip
+    builder.way(
+        [(5, -290), (-30, -318), (-60, -340)],
+        highway="footway",
+        layer="-1",
+        covered="yes",
+        width="3",
+        name="Radbuza left-bank path (under Tyršova)",
+    )
     end = builder.snap(-120, -410)
-    builder.way([(-60, -340), (-95, -385), *end], highway="footway", width="3",
-                name="Radbuza left-bank path")  # fmt: skip
+    builder.way(
+        [(-60, -340), (-95, -385), *end],
+        highway="footway",
+        width="3",
+        name="Radbuza left-bank path",
+    )
 
 
 def _add_brewery(builder: MapBuilder) -> None:
-    complex_outline = Polygon([(235, -20), (250, 160), (330, 300), (420, 330), (700, 300), (900, 200),
-                               (950, -150), (700, -250), (400, -300), (200, -300), (180, -200)])  # fmt: skip
+    complex_outline = Polygon(
+        [
+            (235, -20),
+            (250, 160),
+            (330, 300),
+            (420, 330),
+            (700, 300),
+            (900, 200),
+            (950, -150),
+            (700, -250),
+            (400, -300),
+            (200, -300),
+            (180, -200),
+        ]
+    )
     river = river_polygon(RADBUZA, RIVER_WIDTHS_M["Radbuza"]).buffer(25)
     outline = complex_outline.difference(river).difference(river_polygon(BEROUNKA, 50).buffer(25))
-    builder.area(outline, landuse="industrial", name="Plzeňský Prazdroj (brewery)", access="private")
+    builder.area(
+        outline, landuse="industrial", name="Plzeňský Prazdroj (brewery)", access="private"
+    )
     blocks = {
         "Brewhouse": box(300, -200, 420, -120),
         "Ammonia engine room (assumed position)": box(385, -160, 425, -135),
@@ -458,7 +619,9 @@ def _add_brewery(builder: MapBuilder) -> None:
     }
     for name, shape in blocks.items():
         builder.area(shape.intersection(outline), building="industrial", name=name)
-    builder.area(box(285, -312, 345, -295), building="gatehouse", name="Jubilejní brána (brewery gate)")
+    builder.area(
+        box(285, -312, 345, -295), building="gatehouse", name="Jubilejní brána (brewery gate)"
+    )
 
 
 def _add_station(builder: MapBuilder) -> None:
@@ -467,8 +630,12 @@ def _add_station(builder: MapBuilder) -> None:
     builder.area(box(225, -640, 330, -585), building="train_station", name="Plzeň hlavní nádraží")
     start = builder.snap(60, -575)
     end = builder.snap(200, -615)
-    builder.way([*start, (140, -575), (205, -598), *end], highway="footway", width="5",
-                name="Hlavní nádraží forecourt")  # fmt: skip
+    builder.way(
+        [*start, (140, -575), (205, -598), *end],
+        highway="footway",
+        width="5",
+        name="Hlavní nádraží forecourt",
+    )
     builder.way([(205, -598), (225, -610)], highway="footway", width="5", name="Station entrance")
 
 
@@ -478,25 +645,45 @@ def _add_centre(builder: MapBuilder, shared_site: Path) -> None:
     x, y = builder.frame.to_local(lon, lat)
     square = box(x - 69.5, y - 96.5, x + 69.5, y + 96.5)
     builder.area(square, place="square", highway="pedestrian", area="yes", name="náměstí Republiky")
-    builder.area(box(x - 12, y - 35, x + 12, y + 35), building="cathedral",
-                 name="Katedrála sv. Bartoloměje")  # fmt: skip
-    corners = [(x - 69.5, y - 96.5), (x + 69.5, y + 96.5)], [(x - 69.5, y + 96.5), (x + 69.5, y - 96.5)]
+    builder.area(
+        box(x - 12, y - 35, x + 12, y + 35), building="cathedral", name="Katedrála sv. Bartoloměje"
+    )
+    corners = (
+        [(x - 69.5, y - 96.5), (x + 69.5, y + 96.5)],
+        [(x - 69.5, y + 96.5), (x + 69.5, y - 96.5)],
+    )
     for a, b in corners:
-        builder.way([*builder.snap(*a, roads_only=True), a, (x, y + 50 if a[1] > y or b[1] > y else y - 50), b,
-                     *builder.snap(*b, roads_only=True)], highway="footway", width="6",
-                    name="náměstí Republiky")  # fmt: skip
+        builder.way(
+            [
+                *builder.snap(*a, roads_only=True),
+                a,
+                (x, y + 50 if a[1] > y or b[1] > y else y - 50),
+                b,
+                *builder.snap(*b, roads_only=True),
+            ],
+            highway="footway",
+            width="6",
+            name="náměstí Republiky",
+        )
     # Mlýnská strouha park, across the embankment from Štruncovy sady.
-    park = Polygon([(-150, -212), (-215, -165), (-300, -200), (-300, -330), (-200, -360), (-110, -300)])
+    park = Polygon(
+        [(-150, -212), (-215, -165), (-300, -200), (-300, -330), (-200, -360), (-110, -300)]
+    )
     builder.area(park.difference(_tyrsova_corridor()), leisure="park", name="Mlýnská strouha park")
-    builder.way([(-150, -212), (-245, -252), *builder.snap(-300, -280)], highway="footway",
-                width="4", name="Mlýnská strouha park path")  # fmt: skip
+    builder.way(
+        [(-150, -212), (-245, -252), *builder.snap(-300, -280)],
+        highway="footway",
+        width="4",
+        name="Mlýnská strouha park path",
+    )
 
 
 def _add_north_bank(builder: MapBuilder) -> None:
     builder.way([(-60, 268), (69, 300), (200, 352)], highway="residential", name="Luční")
     builder.way([(69, 300), (69, 380), *builder.snap(69, 450)], highway="residential", name="Luční")
-    builder.area(Polygon([(90, 330), (200, 365), (200, 420), (90, 420)]), leisure="park",
-                 name="Luční meadow")  # fmt: skip
+    builder.area(
+        Polygon([(90, 330), (200, 365), (200, 420), (90, 420)]), leisure="park", name="Luční meadow"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -598,16 +785,17 @@ def write_osm(builder: MapBuilder, path: Path) -> None:
     east, north = frame.to_wgs84(*EXTRACT.bounds[2:])
     lines = [
         "<?xml version='1.0' encoding='UTF-8'?>",
-        "<osm version=\"0.6\" generator=\"city_data.plzen.build (approximate map from shared/site)\">",
-        f'  <bounds minlat="{south:.7f}" minlon="{west:.7f}" maxlat="{north:.7f}" maxlon="{east:.7f}"/>',
+        '<osm version="0.6" generator="city_data.plzen.build (approximate map from shared/site)">',
+        f'  <bounds minlat="{south:.7f}" minlon="{west:.7f}" '
+        f'maxlat="{north:.7f}" maxlon="{east:.7f}"/>',
     ]
     for index, key in enumerate(keys):
         node_id = node_ids[key]
-        tags = node_tags.get(node_id)
+        point_tags = node_tags.get(node_id)
         head = f'  <node id="{node_id}" version="1" lat="{lats[index]:.7f}" lon="{lons[index]:.7f}"'
-        if tags:
+        if point_tags:
             lines.append(head + ">")
-            lines.extend(_tag_lines(tags))
+            lines.extend(_tag_lines(point_tags))
             lines.append("  </node>")
         else:
             lines.append(head + "/>")
@@ -618,7 +806,9 @@ def write_osm(builder: MapBuilder, path: Path) -> None:
             relation_id += 1
             lines.append(f'  <relation id="{relation_id}" version="1">')
             for member_index, role in members:
-                lines.append(f'    <member type="way" ref="{way_base + member_index}" role="{role}"/>')
+                lines.append(
+                    f'    <member type="way" ref="{way_base + member_index}" role="{role}"/>'
+                )
             lines.extend(_tag_lines(tags))
             lines.append("  </relation>")
             continue
@@ -637,9 +827,11 @@ def _tag_lines(tags: dict[str, str]) -> list[str]:
 def write_places(builder: MapBuilder, path: Path, shared_site: Path) -> None:
     """The places file: sectors, gates, assembly areas, the hazard source and the sensors."""
     frame = builder.frame
-    out = ["# Named places of the bundled Plzeň site (generated by city_data.plzen.build).",
-           "# WGS84 coordinates; outlines are [lon, lat] rings. Positions are approximate: see README.md.",
-           ""]  # fmt: skip
+    out = [
+        "# Named places of the bundled Plzeň site (generated by city_data.plzen.build).",
+        "# WGS84; outlines are [lon, lat] rings. Positions are approximate: see README.md.",
+        "",
+    ]
 
     def lonlat(x: float, y: float) -> str:
         lon, lat = frame.to_wgs84(x, y)
@@ -654,31 +846,56 @@ def write_places(builder: MapBuilder, path: Path, shared_site: Path) -> None:
     for stand, letter, capacity in SECTORS:
         polygon = dict(footprints[stand])[letter]
         c = polygon.centroid
-        out += ["[[sector]]", f'name = "Sector {letter}"', f'stand = "{stand}"',
-                f"capacity = {capacity}", lonlat(c.x, c.y), outline(polygon), ""]  # fmt: skip
+        out += [
+            "[[sector]]",
+            f'name = "Sector {letter}"',
+            f'stand = "{stand}"',
+            f"capacity = {capacity}",
+            lonlat(c.x, c.y),
+            outline(polygon),
+            "",
+        ]
     for name, (gx, gy) in GATES.items():
         out += ["[[gate]]", f'name = "{name}"', f"width = {GATE_WIDTH_M}", lonlat(gx, gy), ""]
     sites = read_sites_csv(shared_site / "data" / "sites.csv")
     sq_lon, sq_lat = sites["Náměstí Republiky / St Bartholomew cathedral"]
     sx, sy = frame.to_local(sq_lon, sq_lat)
-    square = box(sx - 69.5, sy - 96.5, sx + 69.5, sy + 96.5).difference(box(sx - 12, sy - 35, sx + 12, sy + 35))
-    assembly = {
+    square = box(sx - 69.5, sy - 96.5, sx + 69.5, sy + 96.5).difference(
+        box(sx - 12, sy - 35, sx + 12, sy + 35)
+    )
+    assembly: dict[str, BaseGeometry] = {
         "náměstí Republiky": square,
-        "Hlavní nádraží forecourt": Polygon([(68, -548), (150, -560), (215, -590), (215, -608), (68, -608)]),
-        "Luční meadow (north bank of the Mže)": Polygon([(90, 330), (200, 365), (200, 420), (90, 420)]),
-        "Mlýnská strouha park": Polygon([(-150, -212), (-215, -165), (-300, -200), (-300, -330),
-                                         (-200, -360), (-110, -300)]).difference(_tyrsova_corridor()),
-    }  # fmt: skip
-    for name, polygon in assembly.items():
-        polygon = max(getattr(polygon, "geoms", [polygon]), key=lambda p: p.area)
-        p = polygon.representative_point()
+        "Hlavní nádraží forecourt": Polygon(
+            [(68, -548), (150, -560), (215, -590), (215, -608), (68, -608)]
+        ),
+        "Luční meadow (north bank of the Mže)": Polygon(
+            [(90, 330), (200, 365), (200, 420), (90, 420)]
+        ),
+        "Mlýnská strouha park": Polygon(
+            [(-150, -212), (-215, -165), (-300, -200), (-300, -330), (-200, -360), (-110, -300)]
+        ).difference(_tyrsova_corridor()),
+    }
+    for name, shape in assembly.items():
+        largest: Polygon = max(getattr(shape, "geoms", [shape]), key=lambda p: p.area)
+        p = largest.representative_point()
         # Two square metres per person: room to stand and to treat the injured.
-        out += ["[[assembly_area]]", f'name = "{name}"', f"capacity = {int(polygon.area / 2)}",
-                lonlat(p.x, p.y), outline(Polygon(polygon.exterior)), ""]  # fmt: skip
-    out += ["[[hazard_source]]", 'name = "Brewery ammonia engine room (assumed)"',
-            'substance = "ammonia"', "inventory_kg = 10000.0",
-            'note = "position and inventory assumed: the real engine room is not public"',
-            lonlat(405, -148), ""]  # fmt: skip
+        out += [
+            "[[assembly_area]]",
+            f'name = "{name}"',
+            f"capacity = {int(largest.area / 2)}",
+            lonlat(p.x, p.y),
+            outline(Polygon(largest.exterior)),
+            "",
+        ]
+    out += [
+        "[[hazard_source]]",
+        'name = "Brewery ammonia engine room (assumed)"',
+        'substance = "ammonia"',
+        "inventory_kg = 10000.0",
+        'note = "position and inventory assumed: the real engine room is not public"',
+        lonlat(405, -148),
+        "",
+    ]
     sensors = [
         ("CAM Pivovarská lávka", "camera_counter", "Pivovarská lávka", (195, -31)),
         ("CAM Lávka do Luční", "camera_counter", "Lávka do Luční", (61, 266)),
@@ -692,8 +909,14 @@ def write_places(builder: MapBuilder, path: Path, shared_site: Path) -> None:
         ("NH3 brewery fence", "gas_detector", "Pivovarská (brewery riverside path)", (215, -60)),
     ]
     for name, sensor_type, observes, (x, y) in sensors:
-        out += ["[[sensor]]", f'name = "{name}"', f'sensor_type = "{sensor_type}"',
-                f'observes = "{observes}"', lonlat(x, y), ""]  # fmt: skip
+        out += [
+            "[[sensor]]",
+            f'name = "{name}"',
+            f'sensor_type = "{sensor_type}"',
+            f'observes = "{observes}"',
+            lonlat(x, y),
+            "",
+        ]
     path.write_text("\n".join(out), encoding="utf-8")
 
 
@@ -707,7 +930,9 @@ def build(shared_site: Path, out_dir: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED_SITE, help="shared/site folder")
+    parser.add_argument(
+        "--shared", type=Path, default=DEFAULT_SHARED_SITE, help="shared/site folder"
+    )
     parser.add_argument("--out", type=Path, default=HERE, help="output folder")
     args = parser.parse_args(argv)
     build(args.shared, args.out)
@@ -716,4 +941,3 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -76,14 +76,17 @@ def test_bundled_map_loads_like_a_user_extract(tmp_path: Path) -> None:
     [
         (None, "no such site or file"),
         (b"id,x,y\n1,2,3\n", "not an OpenStreetMap XML file"),
-        (b"<?xml version='1.0'?>\n<osm version='0.6'><node id='1' lat='49.7' lon='13.3'/>"
-         b"<node id='2' lat='49.71' lon='13.31'/><node id='3' lat='49.7' lon='13.31'/>"
-         b"<way id='9'><nd ref='1'/><nd ref='2'/><nd ref='3'/><nd ref='1'/><tag k='building' v='yes'/></way></osm>",
-         "no walkable ways"),
+        (
+            b"<?xml version='1.0'?>\n<osm version='0.6'><node id='1' lat='49.7' lon='13.3'/>"
+            b"<node id='2' lat='49.71' lon='13.31'/><node id='3' lat='49.7' lon='13.31'/>"
+            b"<way id='9'><nd ref='1'/><nd ref='2'/><nd ref='3'/><nd ref='1'/>"
+            b"<tag k='building' v='yes'/></way></osm>",
+            "no walkable ways",
+        ),
         (b"<?xml version='1.0'?>\n<osm version='0.6'></osm>", "no OSM nodes or ways"),
         (b"<?xml version='1.0'?>\n<osm version='0.6'><node id='1' lat='49.7'", "not a readable"),
     ],
-)  # fmt: skip
+)
 def test_bad_sources(tmp_path: Path, content: bytes | None, message: str) -> None:
     path = tmp_path / "input.osm"
     if content is not None:

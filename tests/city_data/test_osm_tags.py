@@ -45,9 +45,20 @@ def test_walk_filter(tags: dict[str, object], walkable: bool) -> None:
 
 @pytest.mark.parametrize(
     ("value", "metres"),
-    [("3", 3.0), ("3.5 m", 3.5), ("2,5", 2.5), (" 4 metres", 4.0), (7, 7.0), (["3", "5"], 3.0),
-     ("wide", None), ("0.1", None), ("200", None), (None, None), (float("nan"), None)],
-)  # fmt: skip
+    [
+        ("3", 3.0),
+        ("3.5 m", 3.5),
+        ("2,5", 2.5),
+        (" 4 metres", 4.0),
+        (7, 7.0),
+        (["3", "5"], 3.0),
+        ("wide", None),
+        ("0.1", None),
+        ("200", None),
+        (None, None),
+        (float("nan"), None),
+    ],
+)
 def test_parse_width(value: object, metres: float | None) -> None:
     assert parse_width_m(value) == metres
 

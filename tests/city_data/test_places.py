@@ -46,16 +46,28 @@ def test_good_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[[sector]]\nname = "A"\ncapacity = -3\nlon = 13.38\nlat = 49.75\n', "'capacity' must be a positive integer"),
-        ('[[gate]]\nname = "G"\nwidth = "wide"\nlon = 13.38\nlat = 49.75\n', "'width' must be a width in metres"),
+        (
+            '[[sector]]\nname = "A"\ncapacity = -3\nlon = 13.38\nlat = 49.75\n',
+            "'capacity' must be a positive integer",
+        ),
+        (
+            '[[gate]]\nname = "G"\nwidth = "wide"\nlon = 13.38\nlat = 49.75\n',
+            "'width' must be a width in metres",
+        ),
         ('[[gate]]\nname = "G"\nwidth = 2\nlon = 13.38\nlat = 95\n', "'lat' must be degrees"),
         ('[[stage]]\nname = "S"\nlon = 13.38\nlat = 49.75\n', "unknown kind 'stage'"),
-        ('[[gate]]\nname = "G"\nwidth = 2\nwidht = 3\nlon = 13.38\nlat = 49.75\n', "unknown key(s) ['widht']"),
-        ('[[gate]]\nwidth = 2\nlon = 13.38\nlat = 49.75\n', "'name' must be a non-empty string"),
-        ('[[sector]]\nname = "A"\ncapacity = 5\nlon = 13.38\nlat = 49.75\noutline = [[1, 2]]\n', "'outline' must be a list"),
+        (
+            '[[gate]]\nname = "G"\nwidth = 2\nwidht = 3\nlon = 13.38\nlat = 49.75\n',
+            "unknown key(s) ['widht']",
+        ),
+        ("[[gate]]\nwidth = 2\nlon = 13.38\nlat = 49.75\n", "'name' must be a non-empty string"),
+        (
+            '[[sector]]\nname = "A"\ncapacity = 5\nlon = 13.38\nlat = 49.75\noutline = [[1, 2]]\n',
+            "'outline' must be a list",
+        ),
         ("[[gate]\n", "not valid TOML"),
     ],
-)  # fmt: skip
+)
 def test_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(SiteError) as caught:
         load_places_file(write(tmp_path, text), FRAME)

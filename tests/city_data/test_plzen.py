@@ -50,13 +50,17 @@ def test_every_gate_reaches_every_assembly_area(plzen: Site) -> None:
 
 def test_walk_from_stadium_to_main_station_tram_stop(plzen: Site) -> None:
     """shared/site: the main railway station is about 550-600 m south of the stadium."""
-    stop = next(p for p in plzen.places_of(PlaceKind.TRANSIT_STOP) if p.name == "Hlavní nádraží 53408/3")
+    stop = next(
+        p for p in plzen.places_of(PlaceKind.TRANSIT_STOP) if p.name == "Hlavní nádraží 53408/3"
+    )
     distance = plzen.walking_distance((0.0, 0.0), (stop.x, stop.y))
     assert 500 <= distance <= 1200
 
 
 def test_gtfs_stops_keep_their_coordinates(plzen: Site) -> None:
-    stop = next(p for p in plzen.places_of(PlaceKind.TRANSIT_STOP) if p.name == "Na Rychtářce 57126/2")
+    stop = next(
+        p for p in plzen.places_of(PlaceKind.TRANSIT_STOP) if p.name == "Na Rychtářce 57126/2"
+    )
     assert stop.lat == pytest.approx(49.74902, abs=2e-6)
     assert stop.lon == pytest.approx(13.38252, abs=2e-6)
 
@@ -65,9 +69,16 @@ def test_named_features_exist(plzen: Site) -> None:
     names: set[str] = set()
     for _, _, data in plzen.walk_graph.edges(data=True):
         value = data.get("name")
-        names.update(value if isinstance(value, list) else [value])
-    for expected in ("Pivovarská lávka", "Lávka do Luční", "Wilsonův most", "Tyršova underpass",
-                     "Tyršova sidewalk (park side)", "Anglické nábřeží", "Stadium concourse"):  # fmt: skip
+        names.update(value if isinstance(value, list) else [str(value)])
+    for expected in (
+        "Pivovarská lávka",
+        "Lávka do Luční",
+        "Wilsonův most",
+        "Tyršova underpass",
+        "Tyršova sidewalk (park side)",
+        "Anglické nábřeží",
+        "Stadium concourse",
+    ):
         assert expected in names
     bridges = [d for _, _, d in plzen.walk_graph.edges(data=True) if d.get("bridge") == "yes"]
     assert len(bridges) >= 3

@@ -92,11 +92,16 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, setup: str, fragment: s
             encoding="utf-8",
         )
     elif setup == "empty_area":
-        source.write_text("<?xml version='1.0'?><osm version='0.6'><bounds minlat='49.7' "
-                          "minlon='13.3' maxlat='49.7' maxlon='13.3'/></osm>", encoding="utf-8")  # fmt: skip
+        source.write_text(
+            "<?xml version='1.0'?><osm version='0.6'><bounds minlat='49.7' "
+            "minlon='13.3' maxlat='49.7' maxlon='13.3'/></osm>",
+            encoding="utf-8",
+        )
     elif setup == "bad_places":
         places = tmp_path / "places.toml"
-        places.write_text('[[sector]]\nname = "A"\ncapacity = 0\nlon = 13.38\nlat = 49.75\n', encoding="utf-8")
+        places.write_text(
+            '[[sector]]\nname = "A"\ncapacity = 0\nlon = 13.38\nlat = 49.75\n', encoding="utf-8"
+        )
         args = ["city", "info", "--site", str(PLZEN_OSM), "--places", str(places)]
     assert_one_line_error(evac(*args), fragment)
 
@@ -110,7 +115,7 @@ class _OverpassStandIn(BaseHTTPRequestHandler):
 
     requests_seen = 0
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         body = self.rfile.read(length)
         type(self).requests_seen += 1
@@ -141,8 +146,20 @@ def overpass_server() -> Iterator[str]:
 def test_fetch_downloads_then_serves_from_cache(tmp_path: Path, overpass_server: str) -> None:
     out = tmp_path / "area.osm"
     cache = tmp_path / "cache"
-    args = ["city", "fetch", "--point", "49.75003,13.38525", "--dist", "800", "--out", str(out),
-            "--endpoint", overpass_server, "--cache-dir", str(cache)]  # fmt: skip
+    args = [
+        "city",
+        "fetch",
+        "--point",
+        "49.75003,13.38525",
+        "--dist",
+        "800",
+        "--out",
+        str(out),
+        "--endpoint",
+        overpass_server,
+        "--cache-dir",
+        str(cache),
+    ]
     before = _OverpassStandIn.requests_seen
     result = evac(*args)
     assert result.returncode == 0, result.stderr
@@ -159,19 +176,43 @@ def test_fetch_downloads_then_serves_from_cache(tmp_path: Path, overpass_server:
 
 def test_fetch_without_network_fails_fast(tmp_path: Path) -> None:
     # Port 9 (discard) on loopback: nothing listens, so the connection is refused at once.
-    result = evac("city", "fetch", "--point", "49.75,13.385", "--dist", "500", "--out",
-                  str(tmp_path / "x.osm"), "--endpoint", "http://127.0.0.1:9/api",
-                  "--cache-dir", str(tmp_path / "cache"))  # fmt: skip
+    result = evac(
+        "city",
+        "fetch",
+        "--point",
+        "49.75,13.385",
+        "--dist",
+        "500",
+        "--out",
+        str(tmp_path / "x.osm"),
+        "--endpoint",
+        "http://127.0.0.1:9/api",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    )
     assert_one_line_error(result, "cannot reach the Overpass API")
     assert not (tmp_path / "x.osm").exists()
 
 
 @pytest.mark.parametrize(
     ("point", "dist", "fragment"),
-    [("49.75", "500", "--point must be LAT,LON"), ("95,13", "500", "not a latitude,longitude"),
-     ("49.75,13.38", "-5", "--dist must be between")],
-)  # fmt: skip
+    [
+        ("49.75", "500", "--point must be LAT,LON"),
+        ("95,13", "500", "not a latitude,longitude"),
+        ("49.75,13.38", "-5", "--dist must be between"),
+    ],
+)
 def test_fetch_bad_arguments(tmp_path: Path, point: str, dist: str, fragment: str) -> None:
-    result = evac("city", "fetch", "--point", point, "--dist", dist, "--out", str(tmp_path / "x.osm"),
-                  "--endpoint", "http://127.0.0.1:9/api")  # fmt: skip
+    result = evac(
+        "city",
+        "fetch",
+        "--point",
+        point,
+        "--dist",
+        dist,
+        "--out",
+        str(tmp_path / "x.osm"),
+        "--endpoint",
+        "http://127.0.0.1:9/api",
+    )
     assert_one_line_error(result, fragment)

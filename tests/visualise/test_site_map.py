@@ -15,9 +15,11 @@ def test_map_shows_walkable_area_water_and_places(plzen: Site, tmp_path: Path) -
     out = save_site_map(plzen, tmp_path / "plzen.png", dpi=50)
     image = mpimg.imread(out)[..., :3]
     assert image.shape[0] > 300 and image.shape[1] > 300
+
     def share_near(colour: str) -> float:
         rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
         return float((np.abs(image - rgb).max(axis=-1) < 0.03).mean())
+
     assert share_near("#9ecae1") > 0.01  # the rivers
     assert share_near("#e8e4da") > 0.02  # the walkable area
     assert share_near("#d7191c") > 0.0  # gate markers
