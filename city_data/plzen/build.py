@@ -102,6 +102,8 @@ FORECOURT_OUTER = box(-100, -115, 100, 115)
 FORECOURT_INNER = box(-82, -97, 82, 97)
 FORECOURT_RING = (91.0, 106.0)
 GATE_WIDTH_M = 2.4
+# The meadow on the Mže's north bank, reaching down to Luční street.
+LUCNI_MEADOW = Polygon([(85, 305), (200, 348), (200, 420), (85, 420)])
 # name -> (x, y) of the gate on the wall line.
 GATES = {
     "Gate 1 (west, main stand south)": (-81.0, -30.0),
@@ -177,7 +179,13 @@ class MapBuilder:
     ) -> Coords:
         """The point on the nearest ground-level way (a road, by default) to (x, y)."""
         candidates = [w for w in self.ground_ways() if w.from_road_graph or not roads_only]
-        candidates = [w for w in candidates if w.tags.get("foot") != "no"]
+        candidates = [
+            w
+            for w in candidates
+            if "highway" in w.tags
+            and w.tags.get("foot") != "no"
+            and not w.tags.get("name", "").endswith("platform access")
+        ]
         best = min(candidates, key=lambda w: w.line.distance(Point(x, y)))
         if best.line.distance(Point(x, y)) > max_distance:
             raise ValueError(f"no way within {max_distance} m of ({x}, {y})")
@@ -318,6 +326,15 @@ def compose(shared_site: Path) -> MapBuilder:
     _add_north_bank(builder)
     for x, y, tags in read_gtfs_stops(shared_site / "data" / "pmdp_gtfs_stops.txt", frame):
         builder.point(x, y, **tags)
+        # GTFS puts a platform at the kerb; a short access path joins it to the street network.
+        ((sx, sy),) = builder.snap(x, y, max_distance=80.0, roads_only=False)
+        if math.dist((x, y), (sx, sy)) > 0.5:
+            builder.way(
+                [(sx, sy), (x, y)],
+                highway="footway",
+                width="3",
+                name=f"{tags['name']} platform access",
+            )
     return builder
 
 
@@ -681,9 +698,9 @@ def _add_centre(builder: MapBuilder, shared_site: Path) -> None:
 def _add_north_bank(builder: MapBuilder) -> None:
     builder.way([(-60, 268), (69, 300), (200, 352)], highway="residential", name="Luční")
     builder.way([(69, 300), (69, 380), *builder.snap(69, 450)], highway="residential", name="Luční")
-    builder.area(
-        Polygon([(90, 330), (200, 365), (200, 420), (90, 420)]), leisure="park", name="Luční meadow"
-    )
+    builder.area(LUCNI_MEADOW, leisure="park", name="Luční meadow")
+    start = builder.snap(140, 330, roads_only=False)
+    builder.way([*start, (145, 392)], highway="footway", width="3", name="Luční meadow path")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -868,9 +885,7 @@ def write_places(builder: MapBuilder, path: Path, shared_site: Path) -> None:
         "Hlavní nádraží forecourt": Polygon(
             [(68, -548), (150, -560), (215, -590), (215, -608), (68, -608)]
         ),
-        "Luční meadow (north bank of the Mže)": Polygon(
-            [(90, 330), (200, 365), (200, 420), (90, 420)]
-        ),
+        "Luční meadow (north bank of the Mže)": LUCNI_MEADOW,
         "Mlýnská strouha park": Polygon(
             [(-150, -212), (-215, -165), (-300, -200), (-300, -330), (-200, -360), (-110, -300)]
         ).difference(_tyrsova_corridor()),

@@ -129,3 +129,13 @@ def test_bundled_files_are_what_the_builder_makes(tmp_path: Path) -> None:
     folder = REPO_ROOT / "city_data" / "plzen"
     for name in ("plzen.osm", "places.toml"):
         assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), f"{name} is stale"
+
+
+def test_people_places_lie_in_one_walkable_piece(plzen: Site) -> None:
+    """Sectors, gates, assembly areas and stops are reachable on foot in the walkable area itself."""
+    main_piece = max(plzen.walkable_area.geoms, key=lambda p: p.area)
+    assert main_piece.area >= 0.95 * plzen.walkable_area.area
+    for place in plzen.places:
+        if place.kind in {PlaceKind.SECTOR, PlaceKind.GATE, PlaceKind.ASSEMBLY_AREA,
+                          PlaceKind.TRANSIT_STOP}:  # fmt: skip
+            assert main_piece.buffer(1.0).contains(Point(place.x, place.y)), place.name
