@@ -7,6 +7,7 @@ from typing import Any, overload
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 from shapely.geometry import MultiPolygon
 
 from city_data.frame import FloatArray, LocalFrame
@@ -33,9 +34,15 @@ class Site:
     """True for a map built from facts rather than surveyed data (the bundled Plzeň site)."""
     description: str = ""
     _by_name: dict[str, Place] = field(init=False, repr=False, compare=False)
+    _node_ids: list[Any] = field(init=False, repr=False, compare=False)
+    _node_xy: FloatArray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {place.name: place for place in self.places})
+        ids = list(self.walk_graph.nodes)
+        xy = np.array([(self.walk_graph.nodes[n]["x"], self.walk_graph.nodes[n]["y"]) for n in ids])
+        object.__setattr__(self, "_node_ids", ids)
+        object.__setattr__(self, "_node_xy", xy.reshape(-1, 2))
 
     @property
     def crs(self) -> str:
