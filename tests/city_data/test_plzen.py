@@ -132,7 +132,7 @@ def test_bundled_files_are_what_the_builder_makes(tmp_path: Path) -> None:
 
 
 def test_people_places_lie_in_one_walkable_piece(plzen: Site) -> None:
-    """Sectors, gates, assembly areas and stops are reachable on foot in the walkable area itself."""
+    """Sectors, gates, assembly areas and stops lie in one piece of the walkable area."""
     main_piece = max(plzen.walkable_area.geoms, key=lambda p: p.area)
     assert main_piece.area >= 0.95 * plzen.walkable_area.area
     for place in plzen.places:
