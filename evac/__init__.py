@@ -1,5 +1,5 @@
 """Shared foundations of the Plzeň evacuation tool: the error hierarchy and the command line."""
 
-from evac.errors import EvacError, SiteError
+from evac.errors import EvacError, SimulationError, SiteError
 
-__all__ = ["EvacError", "SiteError"]
+__all__ = ["EvacError", "SimulationError", "SiteError"]

@@ -11,3 +11,7 @@ class SiteError(EvacError):
 
 class NetworkUnavailableError(SiteError):
     """An online download was asked for but the service cannot be reached."""
+
+
+class SimulationError(EvacError):
+    """A simulation cannot be set up or continued: bad geometry, agents in walls, bad parameters."""

@@ -1,0 +1,243 @@
+"""Numba kernels of the crowd engine. Arrays and scalars in, arrays out; no Python objects.
+
+Every step is a Jacobi update: new velocities are computed from the old positions of everyone, so
+the parallel loops give the same result whatever the number of threads.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit, prange
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@njit(cache=True)
+def build_cell_list(
+    x: FloatArray,
+    y: FloatArray,
+    alive: IntArray,
+    x_min: float,
+    y_min: float,
+    cell_size: float,
+    columns: int,
+    rows: int,
+) -> tuple[IntArray, IntArray]:
+    """Counting sort of the living agents into a uniform grid of cells, O(N).
+
+    Returns (cell_start, ordered): the agents of cell c are ordered[cell_start[c]:cell_start[c+1]].
+    """
+    count = np.zeros(columns * rows + 1, dtype=np.int64)
+    cell_of = np.empty(alive.size, dtype=np.int64)
+    for k in range(alive.size):
+        i = alive[k]
+        cx = min(max(int((x[i] - x_min) / cell_size), 0), columns - 1)
+        cy = min(max(int((y[i] - y_min) / cell_size), 0), rows - 1)
+        cell_of[k] = cy * columns + cx
+        count[cell_of[k] + 1] += 1
+    for c in range(columns * rows):
+        count[c + 1] += count[c]
+    cell_start = count.copy()
+    fill = count[:-1].copy()
+    ordered = np.empty(alive.size, dtype=np.int64)
+    for k in range(alive.size):
+        c = cell_of[k]
+        ordered[fill[c]] = alive[k]
+        fill[c] += 1
+    return cell_start, ordered
+
+
+@njit(cache=True, inline="always")
+def sample(field: npt.NDArray[np.float32], x: float, y: float, x_min: float, y_min: float,
+           resolution: float) -> float:  # fmt: skip
+    """Bilinear interpolation of a cell-centred grid field at (x, y); edges are clamped."""
+    rows, columns = field.shape
+    fx = (x - x_min) / resolution - 0.5
+    fy = (y - y_min) / resolution - 0.5
+    j0 = min(max(int(math.floor(fx)), 0), columns - 2)
+    i0 = min(max(int(math.floor(fy)), 0), rows - 2)
+    tx = min(max(fx - j0, 0.0), 1.0)
+    ty = min(max(fy - i0, 0.0), 1.0)
+    top = field[i0, j0] * (1 - tx) + field[i0, j0 + 1] * tx
+    bottom = field[i0 + 1, j0] * (1 - tx) + field[i0 + 1, j0 + 1] * tx
+    return float(top * (1 - ty) + bottom * ty)
+
+
+@njit(cache=True, inline="always")
+def cell_value(field: npt.NDArray[np.bool_], x: float, y: float, x_min: float, y_min: float,
+               resolution: float) -> bool:  # fmt: skip
+    """The value of the cell holding (x, y); False outside the grid."""
+    rows, columns = field.shape
+    j = int(math.floor((x - x_min) / resolution))
+    i = int(math.floor((y - y_min) / resolution))
+    if i < 0 or j < 0 or i >= rows or j >= columns:
+        return False
+    return bool(field[i, j])
+
+
+@njit(cache=True, parallel=True)
+def cfsm_velocities(
+    x: FloatArray, y: FloatArray, radius: FloatArray, desired_speed: FloatArray, field_of: IntArray,
+    alive: IntArray, cell_start: IntArray, ordered: IntArray, cell_x_min: float, cell_y_min: float,
+    cell_size: float, cell_columns: int, cell_rows: int,
+    direction_x: npt.NDArray[np.float32], direction_y: npt.NDArray[np.float32],
+    wall_distance: npt.NDArray[np.float32], grid_x_min: float, grid_y_min: float,
+    resolution: float, time_gap: float, neighbour_strength: float, neighbour_range: float,
+    wall_strength: float, wall_range: float, out_ex: FloatArray, out_ey: FloatArray,
+    out_speed: FloatArray,
+) -> None:  # fmt: skip
+    """Collision-free speed model (Tordeux, Chraibi & Seyfried 2016).
+
+    Direction: the floor field's direction plus exponential repulsion from neighbours and walls,
+    normalised. Speed: min(v0, max(0, s / T)), s the free distance to the nearest agent ahead
+    within a lane one body wide.
+    """
+    reach = cell_size
+    for k in prange(alive.size):
+        i = alive[k]
+        xi, yi, ri = x[i], y[i], radius[i]
+        f = field_of[i]
+        ex = sample(direction_x[f], xi, yi, grid_x_min, grid_y_min, resolution)
+        ey = sample(direction_y[f], xi, yi, grid_x_min, grid_y_min, resolution)
+        norm = math.hypot(ex, ey)
+        if norm > 1e-9:
+            ex /= norm
+            ey /= norm
+        cx = min(max(int((xi - cell_x_min) / cell_size), 0), cell_columns - 1)
+        cy = min(max(int((yi - cell_y_min) / cell_size), 0), cell_rows - 1)
+        for ny in range(max(cy - 1, 0), min(cy + 2, cell_rows)):
+            for nx in range(max(cx - 1, 0), min(cx + 2, cell_columns)):
+                c = ny * cell_columns + nx
+                for m in range(cell_start[c], cell_start[c + 1]):
+                    j = ordered[m]
+                    if j == i:
+                        continue
+                    dx = xi - x[j]
+                    dy = yi - y[j]
+                    distance = math.hypot(dx, dy)
+                    if distance > reach or distance < 1e-9:
+                        continue
+                    push = neighbour_strength * math.exp(
+                        (ri + radius[j] - distance) / neighbour_range
+                    )
+                    ex += push * dx / distance
+                    ey += push * dy / distance
+        clearance = sample(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
+        if clearance < ri + 5 * wall_range + resolution:
+            h = resolution
+            gx = sample(wall_distance, xi + h, yi, grid_x_min, grid_y_min, resolution) - sample(
+                wall_distance, xi - h, yi, grid_x_min, grid_y_min, resolution
+            )
+            gy = sample(wall_distance, xi, yi + h, grid_x_min, grid_y_min, resolution) - sample(
+                wall_distance, xi, yi - h, grid_x_min, grid_y_min, resolution
+            )
+            g = math.hypot(gx, gy)
+            if g > 1e-9:
+                push = wall_strength * math.exp((ri - clearance) / wall_range)
+                ex += push * gx / g
+                ey += push * gy / g
+        norm = math.hypot(ex, ey)
+        if norm > 1e-9:
+            ex /= norm
+            ey /= norm
+        # Headway along the direction actually taken (Tordeux et al.): the free distance to the
+        # nearest agent ahead within a lane as wide as the two bodies.
+        free = reach
+        overlapped = False
+        away_x = 0.0
+        away_y = 0.0
+        for ny in range(max(cy - 1, 0), min(cy + 2, cell_rows)):
+            for nx in range(max(cx - 1, 0), min(cx + 2, cell_columns)):
+                c = ny * cell_columns + nx
+                for m in range(cell_start[c], cell_start[c + 1]):
+                    j = ordered[m]
+                    if j == i:
+                        continue
+                    dx = x[j] - xi
+                    dy = y[j] - yi
+                    contact = ri + radius[j]
+                    distance = math.hypot(dx, dy)
+                    if 1e-9 < distance < contact:
+                        overlapped = True
+                        away_x -= dx / distance
+                        away_y -= dy / distance
+                    ahead = dx * ex + dy * ey
+                    if ahead <= 0.0 or ahead > reach:
+                        continue
+                    if abs(dx * ey - dy * ex) < contact:
+                        free = min(free, distance - contact)
+        speed = min(desired_speed[i], max(0.0, free / time_gap))
+        away = math.hypot(away_x, away_y)
+        if overlapped and speed == 0.0 and away > 1e-9:
+            # Bodies overlap (discrete time, walls): step apart, away from the overlapping
+            # neighbours, instead of freezing; frozen overlaps are how the plain model deadlocks.
+            ex = away_x / away
+            ey = away_y / away
+            speed = 0.1 * desired_speed[i]
+        out_ex[i] = ex
+        out_ey[i] = ey
+        out_speed[i] = speed
+
+
+@njit(cache=True, inline="always")
+def segment_clear(walkable: npt.NDArray[np.bool_], x0: float, y0: float, x1: float, y1: float,
+                  x_min: float, y_min: float, resolution: float) -> bool:  # fmt: skip
+    """Whether every point of the segment, sampled every half cell, lies in a walkable cell."""
+    steps = int(math.ceil(math.hypot(x1 - x0, y1 - y0) / (0.5 * resolution)))
+    for s in range(1, steps + 1):
+        t = s / steps
+        if not cell_value(
+            walkable, x0 + t * (x1 - x0), y0 + t * (y1 - y0), x_min, y_min, resolution
+        ):
+            return False
+    return True
+
+
+@njit(cache=True, parallel=True)
+def advance(
+    x: FloatArray, y: FloatArray, vx: FloatArray, vy: FloatArray, alive: IntArray,
+    walkable: npt.NDArray[np.bool_], grid_x_min: float, grid_y_min: float, resolution: float,
+    dt: float, out_x: FloatArray, out_y: FloatArray,
+) -> None:  # fmt: skip
+    """Move every agent by v·dt, never into or through a wall: a blocked move slides along the
+    wall or stops. The hard constraint reads the raster: an agent's centre stays in walkable cells
+    along the whole move.
+    """
+    for k in prange(alive.size):
+        i = alive[k]
+        x0, y0 = x[i], y[i]
+        nx = x0 + vx[i] * dt
+        ny = y0 + vy[i] * dt
+        if segment_clear(walkable, x0, y0, nx, ny, grid_x_min, grid_y_min, resolution):
+            out_x[i], out_y[i] = nx, ny
+        elif segment_clear(walkable, x0, y0, nx, y0, grid_x_min, grid_y_min, resolution):
+            out_x[i], out_y[i] = nx, y0
+        elif segment_clear(walkable, x0, y0, x0, ny, grid_x_min, grid_y_min, resolution):
+            out_x[i], out_y[i] = x0, ny
+        else:
+            out_x[i], out_y[i] = x0, y0
+
+
+@njit(cache=True)
+def exits_reached(
+    x: FloatArray, y: FloatArray, alive: IntArray, exit_cells: npt.NDArray[np.int16],
+    exit_open: npt.NDArray[np.bool_], grid_x_min: float, grid_y_min: float, resolution: float,
+) -> IntArray:  # fmt: skip
+    """Ids of the agents standing in the cells of an open exit."""
+    rows, columns = exit_cells.shape
+    out = np.empty(alive.size, dtype=np.int64)
+    n = 0
+    for k in range(alive.size):
+        i = alive[k]
+        col = int(math.floor((x[i] - grid_x_min) / resolution))
+        row = int(math.floor((y[i] - grid_y_min) / resolution))
+        if 0 <= row < rows and 0 <= col < columns:
+            e = exit_cells[row, col]
+            if e >= 0 and exit_open[e]:
+                out[n] = i
+                n += 1
+    return out[:n]

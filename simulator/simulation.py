@@ -1,0 +1,365 @@
+"""`Simulation`: a small facade over the crowd engine (JuPedSim's vocabulary, Numba beneath)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from shapely.geometry.base import BaseGeometry
+
+from evac.errors import SimulationError
+from simulator import kernels
+from simulator.floor_field import FloorField, compute_floor_field
+from simulator.venue import Venue, build_venue
+
+FloatArray = npt.NDArray[np.float64]
+FloatArray32 = npt.NDArray[np.float32]
+MODELS = ("cfsm",)
+# Any open exit (the nearest one, by travel time) is field key -1; exit k is key k.
+ANY_EXIT = -1
+_MAX_CELLS = 8_000_000
+_CELL_SIZE_M = 2.0  # neighbour search reach: a free walker needs v0·T + 2r ≈ 1.8 m of headway
+
+
+@dataclass(frozen=True, kw_only=True)
+class CollisionFreeSpeedModel:
+    """Parameters of the collision-free speed model (Tordeux et al. 2016).
+
+    Defaults are JuPedSim 1.4's, so that results compare like with like.
+    """
+
+    time_gap_s: float = 1.0
+    radius_m: float = 0.2
+    neighbour_strength: float = 8.0
+    neighbour_range_m: float = 0.1
+    wall_strength: float = 5.0
+    wall_range_m: float = 0.02
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not (isinstance(value, int | float) and value > 0):
+                raise SimulationError(f"model parameter {name} must be positive, got {value!r}")
+
+
+def weidmann_speeds(rng: np.random.Generator, n: int) -> FloatArray:
+    """Free walking speeds: normal with mean 1.34 m/s and s.d. 0.26 m/s (Weidmann 1993), 0.5-2.0."""
+    return np.clip(rng.normal(1.34, 0.26, size=n), 0.5, 2.0)
+
+
+def default_resolution(area: BaseGeometry) -> float:
+    """The finest raster (0.1, 0.2, 0.25 or 0.5 m) that keeps the grid under 8 million cells."""
+    x0, y0, x1, y1 = area.bounds
+    for resolution in (0.1, 0.2, 0.25, 0.5):
+        if ((x1 - x0) / resolution + 4) * ((y1 - y0) / resolution + 4) <= _MAX_CELLS:
+            return resolution
+    return 1.0
+
+
+class Simulation:
+    """A crowd in a walkable area with exits, stepped in time.
+
+    >>> from shapely.geometry import box
+    >>> sim = Simulation(walkable_area=box(0, 0, 40, 2), exits=[box(39.5, 0, 40, 2)], seed=1)
+    >>> ids = sim.add_agents(positions=[[1.0, 1.0]], desired_speed=1.33)
+    >>> sim.run(max_time_s=60).agent_count
+    0
+    """
+
+    def __init__(
+        self,
+        *,
+        walkable_area: BaseGeometry,
+        exits: Sequence[BaseGeometry],
+        model: str = "cfsm",
+        dt: float = 0.05,
+        seed: int = 0,
+        resolution: float | None = None,
+        parameters: CollisionFreeSpeedModel | None = None,
+    ) -> None:
+        if model not in MODELS:
+            raise SimulationError(f"unknown model '{model}' (expected one of: {', '.join(MODELS)})")
+        if not (isinstance(dt, int | float) and 0 < dt <= 0.5):
+            raise SimulationError(f"dt must be a time step in seconds in (0, 0.5], got {dt!r}")
+        self.model = model
+        self.dt = float(dt)
+        self.seed = seed
+        self.parameters = parameters or CollisionFreeSpeedModel()
+        self._rng = np.random.default_rng(seed)
+        self.venue: Venue = build_venue(
+            walkable_area, exits, resolution=resolution or default_resolution(walkable_area)
+        )
+        self._exit_open = np.ones(len(self.venue.exits), dtype=np.bool_)
+        self._fields: dict[int, FloorField] = {}
+        self._stack: tuple[tuple[int, ...], FloatArray32, FloatArray32] | None = None
+        grid = self.venue.grid
+        # Agents' centres keep out of the cells touching a wall, so that a centre is never outside
+        # the walkable polygon however it sits in its cell; exits stay enterable.
+        self._movable = (grid.walkable & (grid.distance_to_wall > 1.5 * grid.resolution)) | (
+            self.venue.exit_cells >= 0
+        )
+        self.time = 0.0
+        self._n = 0
+        capacity = 1024
+        self._x = np.zeros(capacity)
+        self._y = np.zeros(capacity)
+        self._vx = np.zeros(capacity)
+        self._vy = np.zeros(capacity)
+        self._radius = np.zeros(capacity)
+        self._speed0 = np.zeros(capacity)
+        self._target = np.zeros(capacity, dtype=np.int64)
+        self._inside = np.zeros(capacity, dtype=np.bool_)
+        self._exit_time = np.full(capacity, np.nan)
+        self._cell_columns = max(
+            1, int(np.ceil(grid.walkable.shape[1] * grid.resolution / _CELL_SIZE_M))
+        )
+        self._cell_rows = max(
+            1, int(np.ceil(grid.walkable.shape[0] * grid.resolution / _CELL_SIZE_M))
+        )
+
+    # -- agents ------------------------------------------------------------------------------
+
+    def add_agents(
+        self,
+        *,
+        positions: npt.ArrayLike,
+        exit: int | None = None,
+        desired_speed: float | npt.ArrayLike | None = None,
+    ) -> npt.NDArray[np.int64]:
+        """Add agents at `positions` (n, 2) in metres; returns their ids (0, 1, 2... in order).
+
+        `exit` assigns every new agent to that exit; None lets each take the quickest open exit.
+        `desired_speed` (m/s) is one value or one per agent; by default drawn from Weidmann's
+        distribution with the simulation's seed.
+        """
+        points = np.asarray(positions, dtype=float)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise SimulationError(f"positions must be an array of shape (n, 2), got {points.shape}")
+        n = points.shape[0]
+        target = self._check_exit(exit)
+        speeds = self._speeds(desired_speed, n)
+        grid = self.venue.grid
+        rows, columns = grid.cell_of(points[:, 0], points[:, 1])
+        inside_grid = (
+            (rows >= 0) & (rows < grid.shape[0]) & (columns >= 0) & (columns < grid.shape[1])
+        )
+        ok = np.zeros(n, dtype=bool)
+        ok[inside_grid] = grid.walkable[rows[inside_grid], columns[inside_grid]]
+        if not ok.all():
+            bad = int(np.flatnonzero(~ok)[0])
+            raise SimulationError(
+                f"agent {bad} at ({points[bad, 0]:.2f}, {points[bad, 1]:.2f}) is outside the "
+                "walkable area or inside a wall"
+            )
+        self._grow(self._n + n)
+        ids = np.arange(self._n, self._n + n)
+        self._x[ids], self._y[ids] = points[:, 0], points[:, 1]
+        self._vx[ids] = self._vy[ids] = 0.0
+        self._radius[ids] = self.parameters.radius_m
+        self._speed0[ids] = speeds
+        self._target[ids] = target
+        self._inside[ids] = True
+        self._exit_time[ids] = np.nan
+        self._n += n
+        return ids
+
+    def remove_agents(self, ids: npt.ArrayLike) -> None:
+        """Take agents out of the simulation (O(1) each); their exit time stays NaN."""
+        index = self._check_ids(ids)
+        self._inside[index] = False
+
+    def set_exit(self, ids: npt.ArrayLike, exit: int | None) -> None:
+        """Send agents to another exit (None: the quickest open one) from now on."""
+        self._target[self._check_ids(ids)] = self._check_exit(exit)
+
+    def close_exit(self, index: int) -> None:
+        """Close an exit: nobody leaves through it; agents bound for it re-route to the others."""
+        index = self._check_exit_index(index)
+        if not self._exit_open[index]:
+            return
+        if self._exit_open.sum() == 1:
+            raise SimulationError("cannot close the last open exit")
+        self._exit_open[index] = False
+        self._target[(self._target == index)] = ANY_EXIT
+        self._fields.clear()
+        self._stack = None
+
+    def open_exit(self, index: int) -> None:
+        """Open a closed exit again."""
+        index = self._check_exit_index(index)
+        if not self._exit_open[index]:
+            self._exit_open[index] = True
+            self._fields.clear()
+            self._stack = None
+
+    # -- time --------------------------------------------------------------------------------
+
+    def step(self, n: int = 1) -> None:
+        """Advance the simulation by n time steps."""
+        for _ in range(n):
+            self._step_once()
+
+    def run(self, *, max_time_s: float) -> Simulation:
+        """Step until everyone is out or `max_time_s` of simulated time has passed."""
+        steps = round((max_time_s - self.time) / self.dt)
+        for _ in range(max(steps, 0)):
+            if self.agent_count == 0:
+                break
+            self._step_once()
+        return self
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def agent_count(self) -> int:
+        """Agents still inside."""
+        return int(self._inside[: self._n].sum())
+
+    @property
+    def ids(self) -> npt.NDArray[np.int64]:
+        """Ids of the agents still inside, ascending."""
+        return np.flatnonzero(self._inside[: self._n])
+
+    @property
+    def positions(self) -> FloatArray:
+        """Positions (agent_count, 2) of the agents still inside, in the order of `ids`."""
+        alive = self.ids
+        return np.column_stack([self._x[alive], self._y[alive]])
+
+    @property
+    def velocities(self) -> FloatArray:
+        """Velocities (agent_count, 2) in m/s, in the order of `ids`."""
+        alive = self.ids
+        return np.column_stack([self._vx[alive], self._vy[alive]])
+
+    @property
+    def exit_times(self) -> FloatArray:
+        """Exit time in seconds of every agent ever added, indexed by id; NaN while inside."""
+        return self._exit_time[: self._n].copy()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _step_once(self) -> None:
+        alive = self.ids
+        if alive.size == 0:
+            self.time += self.dt
+            return
+        grid, p = self.venue.grid, self.parameters
+        keys, direction_x, direction_y = self._direction_stack(alive)
+        slot_of_key = np.full(len(self.venue.exits) + 1, -1, dtype=np.int64)
+        slot_of_key[np.array(keys) + 1] = np.arange(len(keys))
+        field_of = np.zeros(self._x.size, dtype=np.int64)
+        field_of[alive] = slot_of_key[self._target[alive] + 1]
+        cell_start, ordered = kernels.build_cell_list(
+            self._x, self._y, alive, grid.x_min, grid.y_min, _CELL_SIZE_M,
+            self._cell_columns, self._cell_rows,
+        )  # fmt: skip
+        ex = np.zeros(self._x.size)
+        ey = np.zeros(self._x.size)
+        speed = np.zeros(self._x.size)
+        kernels.cfsm_velocities(
+            self._x, self._y, self._radius, self._speed0, field_of, alive, cell_start, ordered,
+            grid.x_min, grid.y_min, _CELL_SIZE_M, self._cell_columns, self._cell_rows,
+            direction_x, direction_y, grid.distance_to_wall, grid.x_min, grid.y_min,
+            grid.resolution, p.time_gap_s, p.neighbour_strength, p.neighbour_range_m,
+            p.wall_strength, p.wall_range_m, ex, ey, speed,
+        )  # fmt: skip
+        self._vx[alive] = ex[alive] * speed[alive]
+        self._vy[alive] = ey[alive] * speed[alive]
+        new_x = self._x.copy()
+        new_y = self._y.copy()
+        kernels.advance(
+            self._x, self._y, self._vx, self._vy, alive, self._movable, grid.x_min, grid.y_min,
+            grid.resolution, self.dt, new_x, new_y,
+        )  # fmt: skip
+        self._x, self._y = new_x, new_y
+        self.time += self.dt
+        out = kernels.exits_reached(
+            self._x, self._y, alive, self.venue.exit_cells, self._exit_open, grid.x_min,
+            grid.y_min, grid.resolution,
+        )  # fmt: skip
+        self._inside[out] = False
+        self._exit_time[out] = self.time
+
+    def _direction_stack(
+        self, alive: npt.NDArray[np.int64]
+    ) -> tuple[tuple[int, ...], FloatArray32, FloatArray32]:
+        """The direction fields of the targets in use, stacked for the kernel (cached)."""
+        keys = tuple(int(k) for k in np.unique(self._target[alive]))
+        if self._stack is None or self._stack[0] != keys:
+            fields = [self._field(key) for key in keys]
+            self._stack = (
+                keys,
+                np.stack([f.direction_x for f in fields]),
+                np.stack([f.direction_y for f in fields]),
+            )
+        return self._stack
+
+    def _field(self, key: int) -> FloorField:
+        if key not in self._fields:
+            cells = self.venue.exit_cells
+            if key == ANY_EXIT:
+                target = (cells >= 0) & self._exit_open[np.maximum(cells, 0)]
+            else:
+                target = cells == key
+            grid = self.venue.grid
+            walkable = grid.walkable.copy()
+            # Closed exits are walls for the floor field (nobody heads into a closed door).
+            walkable[(cells >= 0) & ~self._exit_open[np.maximum(cells, 0)]] = False
+            self._fields[key] = compute_floor_field(
+                walkable, grid.distance_to_wall, target, resolution=grid.resolution
+            )
+        return self._fields[key]
+
+    def _speeds(self, desired_speed: float | npt.ArrayLike | None, n: int) -> FloatArray:
+        if desired_speed is None:
+            return weidmann_speeds(self._rng, n)
+        speeds = np.broadcast_to(np.asarray(desired_speed, dtype=float), (n,)).copy()
+        if not np.all((speeds > 0) & (speeds <= 10)):
+            raise SimulationError("desired_speed must be between 0 and 10 m/s")
+        return speeds
+
+    def _check_exit(self, exit: int | None) -> int:
+        """A target for agents: None (any open exit) or the index of an open exit."""
+        if exit is None:
+            return ANY_EXIT
+        index = self._check_exit_index(exit)
+        if not self._exit_open[index]:
+            raise SimulationError(f"exit {index} is closed")
+        return index
+
+    def _check_exit_index(self, index: object) -> int:
+        if not (isinstance(index, int | np.integer) and 0 <= index < len(self.venue.exits)):
+            raise SimulationError(
+                f"exit must be None or an index 0..{len(self.venue.exits) - 1}, got {index!r}"
+            )
+        return int(index)
+
+    def _check_ids(self, ids: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        index = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        if index.size and (index.min() < 0 or index.max() >= self._n):
+            raise SimulationError(f"agent ids must be in 0..{self._n - 1}")
+        return index
+
+    def _grow(self, needed: int) -> None:
+        capacity = self._x.size
+        if needed <= capacity:
+            return
+        new_capacity = max(needed, 2 * capacity)
+        for name in (
+            "_x",
+            "_y",
+            "_vx",
+            "_vy",
+            "_radius",
+            "_speed0",
+            "_target",
+            "_inside",
+            "_exit_time",
+        ):
+            old = getattr(self, name)
+            fill = np.nan if name == "_exit_time" else 0
+            grown = np.full(new_capacity, fill, dtype=old.dtype)
+            grown[:capacity] = old
+            setattr(self, name, grown)

@@ -1,0 +1,107 @@
+"""The venue of a simulation: a validated walkable area with exits, rasterised once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
+
+from city_data.raster import WalkableGrid, rasterise
+from evac.errors import SimulationError
+
+
+@dataclass(frozen=True)
+class Venue:
+    """Walkable area and exits (metres), with the raster the kernels read.
+
+    Exit cells count as walkable even where an exit polygon sticks out of the area, so that exits
+    drawn on the boundary can be reached.
+    """
+
+    walkable_area: Polygon | MultiPolygon
+    exits: tuple[Polygon, ...]
+    grid: WalkableGrid
+    exit_cells: npt.NDArray[np.int16]
+    """Per cell: the index of the exit it belongs to, or -1."""
+
+    @property
+    def resolution(self) -> float:
+        return self.grid.resolution
+
+
+def build_venue(
+    walkable_area: BaseGeometry, exits: Sequence[BaseGeometry], *, resolution: float
+) -> Venue:
+    """Validate the geometry and rasterise it; errors name what is wrong."""
+    if not isinstance(walkable_area, Polygon | MultiPolygon):
+        raise SimulationError(
+            "walkable_area must be a shapely Polygon or MultiPolygon, "
+            f"got {type(walkable_area).__name__}"
+        )
+    if not walkable_area.is_valid:
+        raise SimulationError(
+            f"walkable_area is not a valid polygon: {explain_validity(walkable_area)}"
+        )
+    if walkable_area.is_empty or walkable_area.area <= 0:
+        raise SimulationError("walkable_area is empty")
+    if not exits:
+        raise SimulationError("at least one exit polygon is needed")
+    checked: list[Polygon] = []
+    for index, exit_polygon in enumerate(exits):
+        if not isinstance(exit_polygon, Polygon) or exit_polygon.is_empty:
+            raise SimulationError(f"exit {index} must be a non-empty shapely Polygon")
+        if not exit_polygon.is_valid:
+            raise SimulationError(
+                f"exit {index} is not a valid polygon: {explain_validity(exit_polygon)}"
+            )
+        if (
+            exit_polygon.distance(walkable_area) > resolution
+            or not exit_polygon.buffer(resolution).intersection(walkable_area).area > 0
+        ):
+            raise SimulationError(
+                f"exit {index} lies outside the walkable area (it must lie inside or on its edge)"
+            )
+        checked.append(exit_polygon)
+    if not resolution > 0:
+        raise SimulationError(f"resolution must be positive, got {resolution}")
+    union = shapely.union_all([walkable_area, *checked])
+    x0, y0, x1, y1 = union.bounds
+    pad = 2 * resolution
+    bounds = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+    area_grid = rasterise(walkable_area, resolution=resolution, bounds=bounds)
+    exit_cells = np.full(area_grid.walkable.shape, -1, dtype=np.int16)
+    for index, exit_polygon in enumerate(checked):
+        # Thin exits on the boundary still cover at least one row of cells.
+        reach = exit_polygon.buffer(resolution * 0.75)
+        mask = rasterise(reach, resolution=resolution, bounds=bounds).walkable
+        mask &= rasterise(
+            walkable_area.buffer(resolution), resolution=resolution, bounds=bounds
+        ).walkable
+        exit_cells[mask & (exit_cells < 0)] = index
+    walkable = area_grid.walkable | (exit_cells >= 0)
+    grid = rasterise_mask(walkable, area_grid)
+    return Venue(
+        walkable_area=walkable_area, exits=tuple(checked), grid=grid, exit_cells=exit_cells
+    )
+
+
+def rasterise_mask(walkable: npt.NDArray[np.bool_], like: WalkableGrid) -> WalkableGrid:
+    """A grid like `like` with another walkable mask (and its distance to the nearest wall)."""
+    from scipy import ndimage
+
+    distance = ndimage.distance_transform_edt(walkable).astype(np.float32) * np.float32(
+        like.resolution
+    )
+    return WalkableGrid(
+        x_min=like.x_min,
+        y_min=like.y_min,
+        resolution=like.resolution,
+        walkable=walkable,
+        distance_to_wall=distance,
+    )

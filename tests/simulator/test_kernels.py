@@ -1,0 +1,89 @@
+"""Kernels against slow, obvious Python versions on small inputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator import kernels
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1), st.integers(min_value=1, max_value=60))
+@settings(max_examples=30, deadline=None)
+def test_cell_list_holds_every_living_agent_once_in_its_cell(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0, 9.99, n), rng.uniform(0, 5.99, n)
+    alive = np.flatnonzero(rng.random(n) < 0.8).astype(np.int64)
+    cell_start, ordered = kernels.build_cell_list(x, y, alive, 0.0, 0.0, 2.0, 5, 3)
+    assert sorted(ordered.tolist()) == sorted(alive.tolist())
+    for cell in range(15):
+        for i in ordered[cell_start[cell] : cell_start[cell + 1]]:
+            assert int(y[i] // 2.0) * 5 + int(x[i] // 2.0) == cell
+
+
+def reference_cfsm(
+    x: np.ndarray, y: np.ndarray, radius: float, v0: float, direction: tuple[float, float],
+    time_gap: float, strength: float, range_m: float, reach: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Tordeux et al. 2016 in plain Python, all pairs, uniform desired direction, no walls."""
+    n = x.size
+    ex, ey, speed = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in range(n):
+        dx_sum, dy_sum = direction
+        for j in range(n):
+            d = math.hypot(x[i] - x[j], y[i] - y[j])
+            if j != i and 1e-9 < d <= reach:
+                push = strength * math.exp((2 * radius - d) / range_m)
+                dx_sum += push * (x[i] - x[j]) / d
+                dy_sum += push * (y[i] - y[j]) / d
+        norm = math.hypot(dx_sum, dy_sum)
+        ex[i], ey[i] = dx_sum / norm, dy_sum / norm
+        free = reach
+        for j in range(n):
+            dx, dy = x[j] - x[i], y[j] - y[i]
+            ahead = dx * ex[i] + dy * ey[i]
+            if j != i and 0 < ahead <= reach and abs(dx * ey[i] - dy * ex[i]) < 2 * radius:
+                free = min(free, math.hypot(dx, dy) - 2 * radius)
+        speed[i] = min(v0, max(0.0, free / time_gap))
+    return ex, ey, speed
+
+
+def test_cfsm_kernel_matches_the_reference() -> None:
+    rng = np.random.default_rng(5)
+    n = 40
+    # Spread out so that no two bodies overlap (the kernel's overlap escape is not in the paper).
+    xs, ys = np.meshgrid(np.arange(2, 10, 0.9), np.arange(2, 8, 0.9))
+    pick = rng.choice(xs.size, n, replace=False)
+    x = xs.ravel()[pick] + rng.uniform(-0.2, 0.2, n)
+    y = ys.ravel()[pick] + rng.uniform(-0.2, 0.2, n)
+    alive = np.arange(n, dtype=np.int64)
+    cell_start, ordered = kernels.build_cell_list(x, y, alive, 0.0, 0.0, 2.0, 6, 5)
+    shape = (1, 60, 60)  # a 12 m x 12 m grid at 0.2 m, direction (1, 0) everywhere, no walls near
+    direction_x, direction_y = np.ones(shape, np.float32), np.zeros(shape, np.float32)
+    wall_distance = np.full(shape[1:], 50.0, np.float32)
+    ex, ey, speed = np.zeros(n), np.zeros(n), np.zeros(n)
+    kernels.cfsm_velocities(
+        x, y, np.full(n, 0.2), np.full(n, 1.3), np.zeros(n, np.int64), alive, cell_start,
+        ordered, 0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, wall_distance, 0.0, 0.0, 0.2,
+        1.0, 8.0, 0.1, 5.0, 0.02, ex, ey, speed,
+    )  # fmt: skip
+    ref_ex, ref_ey, ref_speed = reference_cfsm(x, y, 0.2, 1.3, (1.0, 0.0), 1.0, 8.0, 0.1, 2.0)
+    np.testing.assert_allclose(ex, ref_ex, atol=1e-9)
+    np.testing.assert_allclose(ey, ref_ey, atol=1e-9)
+    np.testing.assert_allclose(speed, ref_speed, atol=1e-9)
+    assert (speed < 1.3).any() and (speed == 1.3).any()  # both free and following walkers
+
+
+def test_advance_never_enters_a_wall() -> None:
+    walkable = np.ones((10, 10), dtype=bool)
+    walkable[:, 5] = False  # a wall at x in [0.5, 0.6)
+    x, y = np.array([0.45, 0.2]), np.array([0.5, 0.5])
+    vx, vy = np.array([2.0, 1.0]), np.array([1.0, 0.0])
+    out_x, out_y = x.copy(), y.copy()
+    kernels.advance(x, y, vx, vy, np.arange(2, dtype=np.int64), walkable, 0.0, 0.0, 0.1, 0.1,
+                    out_x, out_y)  # fmt: skip
+    assert out_x[0] == 0.45 and out_y[0] == 0.6  # slid along the wall, not through it
+    assert out_x[1] == 0.30000000000000004 and out_y[1] == 0.5  # free move

@@ -1,0 +1,153 @@
+"""The engine's facade: RiMEA verification cases, determinism, dynamic changes and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Point, Polygon, box
+
+from evac.errors import SimulationError
+from simulator import Simulation
+
+
+def test_rimea_1_straight_corridor() -> None:
+    """RiMEA test 1: one person at 1.33 m/s along a 40 m x 2 m corridor takes 26-34 s."""
+    sim = Simulation(walkable_area=box(0, 0, 40, 2), exits=[box(39.8, 0, 40, 2)], seed=0)
+    sim.add_agents(positions=[[0.5, 1.0]], desired_speed=1.33)
+    sim.run(max_time_s=60)
+    assert sim.agent_count == 0
+    assert 26.0 <= sim.exit_times[0] <= 34.0
+
+
+def rimea_6_corner() -> tuple[Polygon, Polygon]:
+    """10 m up a 2 m corridor, a left turn, 10 m along; the exit at the far end."""
+    area = shapely.union_all([box(0, 0, 2, 12), box(-10, 10, 2, 12)])
+    return area, box(-10, 10, -9.8, 12)  # type: ignore[return-value]
+
+
+def test_rimea_6_nobody_passes_through_walls() -> None:
+    area, exit_polygon = rimea_6_corner()
+    sim = Simulation(walkable_area=area, exits=[exit_polygon], seed=3)
+    rng = np.random.default_rng(3)
+    start = np.column_stack([rng.uniform(0.3, 1.7, 20), np.linspace(0.3, 5.7, 20)])
+    sim.add_agents(positions=start)
+    exact = area.buffer(1e-9)
+    while sim.agent_count and sim.time < 120:
+        sim.step()
+        assert all(exact.contains(Point(p)) for p in sim.positions)
+    assert sim.agent_count == 0
+
+
+def rimea_9_room() -> tuple[Polygon, list[Polygon]]:
+    """30 m x 20 m, four 1 m doors, two on each long wall, 4 m from the corners."""
+    doors = [box(4, -0.5, 5, 0), box(25, -0.5, 26, 0), box(4, 20, 5, 20.5), box(25, 20, 26, 20.5)]
+    exits = [box(4, -0.5, 5, -0.3), box(25, -0.5, 26, -0.3),
+             box(4, 20.3, 5, 20.5), box(25, 20.3, 26, 20.5)]  # fmt: skip
+    return shapely.union_all([box(0, 0, 30, 20), *doors]), exits  # type: ignore[return-value]
+
+
+@pytest.mark.slow
+def test_rimea_9_closing_two_exits_about_doubles_the_time_and_nobody_sticks() -> None:
+    area, exits = rimea_9_room()
+    xs, ys = np.meshgrid(np.linspace(1, 29, 40), np.linspace(1, 19, 25))
+    start = np.column_stack([xs.ravel(), ys.ravel()])
+    times = []
+    for closed in ([], [0, 1]):
+        sim = Simulation(walkable_area=area, exits=exits, seed=0)
+        sim.add_agents(positions=start + np.random.default_rng(0).uniform(-0.1, 0.1, start.shape))
+        for index in closed:
+            sim.close_exit(index)
+        sim.run(max_time_s=900)
+        assert sim.agent_count == 0, f"{sim.agent_count} agents stuck with exits {closed} closed"
+        times.append(float(np.nanmax(sim.exit_times)))
+    assert 1.6 <= times[1] / times[0] <= 2.4
+
+
+def small_room(seed: int) -> Simulation:
+    area = shapely.union_all([box(0, 0, 8, 5), box(7.9, 2, 9, 3)])
+    sim = Simulation(walkable_area=area, exits=[box(8.8, 2, 9, 3)], seed=seed)
+    xs, ys = np.meshgrid(np.linspace(0.5, 6.5, 8), np.linspace(0.5, 4.5, 5))
+    sim.add_agents(positions=np.column_stack([xs.ravel(), ys.ravel()]))
+    return sim
+
+
+def test_same_seed_same_result_other_seed_other_result() -> None:
+    first = small_room(7).run(max_time_s=120).exit_times
+    again = small_room(7).run(max_time_s=120).exit_times
+    other = small_room(8).run(max_time_s=120).exit_times
+    assert np.isfinite(first).all()
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_ids_positions_and_exit_times() -> None:
+    sim = small_room(1)
+    assert sim.agent_count == 40
+    assert sim.positions.shape == (40, 2)
+    assert np.isnan(sim.exit_times).all()
+    more = sim.add_agents(positions=[[1.0, 1.0], [2.0, 1.0]], desired_speed=[1.0, 1.5])
+    np.testing.assert_array_equal(more, [40, 41])
+    sim.remove_agents([3, 41])
+    assert sim.agent_count == 40
+    assert 3 not in sim.ids and 41 not in sim.ids
+    sim.run(max_time_s=200)
+    times = sim.exit_times
+    assert times.shape == (42,)
+    assert np.isnan(times[[3, 41]]).all()  # removed, never left
+    assert np.isfinite(np.delete(times, [3, 41])).all()
+
+
+def test_closing_an_exit_reroutes_and_reopening_works() -> None:
+    area = shapely.union_all([box(0, 0, 20, 4), box(-0.5, 1, 0, 3), box(20, 1, 20.5, 3)])
+    exits = [box(-0.5, 1, -0.3, 3), box(20.3, 1, 20.5, 3)]
+    sim = Simulation(walkable_area=area, exits=exits, seed=0)
+    sim.add_agents(positions=[[3.0, 2.0], [4.0, 2.0]], exit=0, desired_speed=1.3)
+    sim.step(20)
+    sim.close_exit(0)  # they were heading west; now the way out is 16 m east
+    sim.run(max_time_s=60)
+    assert sim.agent_count == 0
+    assert sim.exit_times.min() > 12.0  # 16+ m at 1.3 m/s after turning round
+    sim.open_exit(0)
+    sim.add_agents(positions=[[3.0, 2.0]], exit=0, desired_speed=1.3)
+    sim.run(max_time_s=sim.time + 10)
+    assert sim.agent_count == 0
+
+
+def test_set_exit_changes_the_target() -> None:
+    area = shapely.union_all([box(0, 0, 20, 4), box(-0.5, 1, 0, 3), box(20, 1, 20.5, 3)])
+    exits = [box(-0.5, 1, -0.3, 3), box(20.3, 1, 20.5, 3)]
+    sim = Simulation(walkable_area=area, exits=exits, seed=0)
+    ids = sim.add_agents(positions=[[5.0, 2.0]], desired_speed=1.0)  # nearest: west, 5 m
+    sim.set_exit(ids, 1)
+    sim.run(max_time_s=30)
+    assert sim.exit_times[0] > 14.0  # went east, 15 m
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"walkable_area": Polygon([(0, 0), (4, 4), (4, 0), (0, 4)])}, "not a valid polygon"),
+        ({"exits": [box(50, 50, 51, 51)]}, "exit 0 lies outside the walkable area"),
+        ({"exits": []}, "at least one exit"),
+        ({"model": "magic"}, "unknown model 'magic'"),
+        ({"dt": -0.05}, "dt must be a time step"),
+    ],
+)
+def test_bad_setup(kwargs: dict[str, object], message: str) -> None:
+    setup: dict[str, object] = {"walkable_area": box(0, 0, 10, 10), "exits": [box(9.5, 4, 10, 6)]}
+    setup.update(kwargs)
+    with pytest.raises(SimulationError, match=message):
+        Simulation(**setup)  # type: ignore[arg-type]
+
+
+def test_agents_in_walls_or_outside_are_refused() -> None:
+    area = box(0, 0, 10, 10).difference(box(4, 4, 6, 6))  # a pillar
+    sim = Simulation(walkable_area=area, exits=[box(9.5, 4, 10, 6)])
+    with pytest.raises(SimulationError, match=r"agent 1 at \(5.00, 5.00\) is outside"):
+        sim.add_agents(positions=[[1.0, 1.0], [5.0, 5.0]])
+    with pytest.raises(SimulationError, match="outside the walkable area"):
+        sim.add_agents(positions=[[11.0, 1.0]])
+    with pytest.raises(SimulationError, match="shape"):
+        sim.add_agents(positions=[1.0, 2.0])
+    assert sim.agent_count == 0  # nothing half-added
