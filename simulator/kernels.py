@@ -82,7 +82,7 @@ def cell_value(field: npt.NDArray[np.bool_], x: float, y: float, x_min: float, y
 @njit(cache=True, parallel=True)
 def cfsm_velocities(
     x: FloatArray, y: FloatArray, radius: FloatArray, desired_speed: FloatArray, field_of: IntArray,
-    alive: IntArray, cell_start: IntArray, ordered: IntArray, cell_x_min: float, cell_y_min: float,
+    cell_start: IntArray, ordered: IntArray, cell_x_min: float, cell_y_min: float,
     cell_size: float, cell_columns: int, cell_rows: int,
     direction_x: npt.NDArray[np.float32], direction_y: npt.NDArray[np.float32],
     wall_distance: npt.NDArray[np.float32], grid_x_min: float, grid_y_min: float,
@@ -97,9 +97,20 @@ def cfsm_velocities(
     within a lane one body wide.
     """
     reach = cell_size
-    for k in prange(alive.size):
-        i = alive[k]
-        xi, yi, ri = x[i], y[i], radius[i]
+    # Repulsion beyond ten ranges is below 1e-4 of the desired direction's weight: skip the exp.
+    push_reach = 10.0 * neighbour_range
+    # Gather positions in cell order once, so that neighbour loops read contiguous memory.
+    n = ordered.size
+    sx = np.empty(n)
+    sy = np.empty(n)
+    sr = np.empty(n)
+    for m in range(n):
+        sx[m] = x[ordered[m]]
+        sy[m] = y[ordered[m]]
+        sr[m] = radius[ordered[m]]
+    for k in prange(n):
+        i = ordered[k]
+        xi, yi, ri = sx[k], sy[k], sr[k]
         f = field_of[i]
         ex = sample(direction_x[f], xi, yi, grid_x_min, grid_y_min, resolution)
         ey = sample(direction_y[f], xi, yi, grid_x_min, grid_y_min, resolution)
@@ -109,23 +120,22 @@ def cfsm_velocities(
             ey /= norm
         cx = min(max(int((xi - cell_x_min) / cell_size), 0), cell_columns - 1)
         cy = min(max(int((yi - cell_y_min) / cell_size), 0), cell_rows - 1)
-        for ny in range(max(cy - 1, 0), min(cy + 2, cell_rows)):
-            for nx in range(max(cx - 1, 0), min(cx + 2, cell_columns)):
-                c = ny * cell_columns + nx
-                for m in range(cell_start[c], cell_start[c + 1]):
-                    j = ordered[m]
-                    if j == i:
-                        continue
-                    dx = xi - x[j]
-                    dy = yi - y[j]
-                    distance = math.hypot(dx, dy)
-                    if distance > reach or distance < 1e-9:
-                        continue
-                    push = neighbour_strength * math.exp(
-                        (ri + radius[j] - distance) / neighbour_range
-                    )
-                    ex += push * dx / distance
-                    ey += push * dy / distance
+        y_lo, y_hi = max(cy - 1, 0), min(cy + 2, cell_rows)
+        x_lo, x_hi = max(cx - 1, 0), min(cx + 2, cell_columns)
+        for ny in range(y_lo, y_hi):
+            row = ny * cell_columns
+            for m in range(cell_start[row + x_lo], cell_start[row + x_hi]):
+                if m == k:
+                    continue
+                dx = xi - sx[m]
+                dy = yi - sy[m]
+                distance = math.hypot(dx, dy)
+                contact = ri + sr[m]
+                if distance - contact > push_reach or distance < 1e-9:
+                    continue
+                push = neighbour_strength * math.exp((contact - distance) / neighbour_range)
+                ex += push * dx / distance
+                ey += push * dy / distance
         clearance = sample(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
         if clearance < ri + 5 * wall_range + resolution:
             h = resolution
@@ -150,26 +160,25 @@ def cfsm_velocities(
         overlapped = False
         away_x = 0.0
         away_y = 0.0
-        for ny in range(max(cy - 1, 0), min(cy + 2, cell_rows)):
-            for nx in range(max(cx - 1, 0), min(cx + 2, cell_columns)):
-                c = ny * cell_columns + nx
-                for m in range(cell_start[c], cell_start[c + 1]):
-                    j = ordered[m]
-                    if j == i:
-                        continue
-                    dx = x[j] - xi
-                    dy = y[j] - yi
-                    contact = ri + radius[j]
-                    distance = math.hypot(dx, dy)
-                    if 1e-9 < distance < contact:
-                        overlapped = True
-                        away_x -= dx / distance
-                        away_y -= dy / distance
-                    ahead = dx * ex + dy * ey
-                    if ahead <= 0.0 or ahead > reach:
-                        continue
-                    if abs(dx * ey - dy * ex) < contact:
-                        free = min(free, distance - contact)
+        for ny in range(y_lo, y_hi):
+            row = ny * cell_columns
+            for m in range(cell_start[row + x_lo], cell_start[row + x_hi]):
+                if m == k:
+                    continue
+                dx = sx[m] - xi
+                dy = sy[m] - yi
+                contact = ri + sr[m]
+                ahead = dx * ex + dy * ey
+                lateral = abs(dx * ey - dy * ex)
+                if lateral >= contact or ahead > reach:
+                    continue
+                distance = math.hypot(dx, dy)
+                if 1e-9 < distance < contact:
+                    overlapped = True
+                    away_x -= dx / distance
+                    away_y -= dy / distance
+                if ahead > 0.0:
+                    free = min(free, distance - contact)
         speed = min(desired_speed[i], max(0.0, free / time_gap))
         away = math.hypot(away_x, away_y)
         if overlapped and speed == 0.0 and away > 1e-9:

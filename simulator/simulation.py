@@ -259,7 +259,7 @@ class Simulation:
         ey = np.zeros(self._x.size)
         speed = np.zeros(self._x.size)
         kernels.cfsm_velocities(
-            self._x, self._y, self._radius, self._speed0, field_of, alive, cell_start, ordered,
+            self._x, self._y, self._radius, self._speed0, field_of, cell_start, ordered,
             grid.x_min, grid.y_min, _CELL_SIZE_M, self._cell_columns, self._cell_rows,
             direction_x, direction_y, grid.distance_to_wall, grid.x_min, grid.y_min,
             grid.resolution, p.time_gap_s, p.neighbour_strength, p.neighbour_range_m,

@@ -28,14 +28,17 @@ def reference_cfsm(
     x: np.ndarray, y: np.ndarray, radius: float, v0: float, direction: tuple[float, float],
     time_gap: float, strength: float, range_m: float, reach: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """Tordeux et al. 2016 in plain Python, all pairs, uniform desired direction, no walls."""
+    """Tordeux et al. 2016 in plain Python, all pairs, uniform desired direction, no walls.
+
+    Repulsion is cut beyond ten ranges of free distance, as in the kernel.
+    """
     n = x.size
     ex, ey, speed = np.zeros(n), np.zeros(n), np.zeros(n)
     for i in range(n):
         dx_sum, dy_sum = direction
         for j in range(n):
             d = math.hypot(x[i] - x[j], y[i] - y[j])
-            if j != i and 1e-9 < d <= reach:
+            if j != i and d > 1e-9 and d - 2 * radius <= 10 * range_m:
                 push = strength * math.exp((2 * radius - d) / range_m)
                 dx_sum += push * (x[i] - x[j]) / d
                 dy_sum += push * (y[i] - y[j]) / d
@@ -66,8 +69,8 @@ def test_cfsm_kernel_matches_the_reference() -> None:
     wall_distance = np.full(shape[1:], 50.0, np.float32)
     ex, ey, speed = np.zeros(n), np.zeros(n), np.zeros(n)
     kernels.cfsm_velocities(
-        x, y, np.full(n, 0.2), np.full(n, 1.3), np.zeros(n, np.int64), alive, cell_start,
-        ordered, 0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, wall_distance, 0.0, 0.0, 0.2,
+        x, y, np.full(n, 0.2), np.full(n, 1.3), np.zeros(n, np.int64), cell_start, ordered,
+        0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, wall_distance, 0.0, 0.0, 0.2,
         1.0, 8.0, 0.1, 5.0, 0.02, ex, ey, speed,
     )  # fmt: skip
     ref_ex, ref_ey, ref_speed = reference_cfsm(x, y, 0.2, 1.3, (1.0, 0.0), 1.0, 8.0, 0.1, 2.0)
