@@ -47,10 +47,13 @@ def _peak_rss_mb() -> float:
 
 
 def run_ours(agents: int, steps: int) -> dict[str, float]:
-    from simulator import Simulation
+    from simulator import CollisionFreeSpeedModel, Simulation
 
     area, exits, positions = scenario(agents)
-    sim = Simulation(walkable_area=area, exits=exits, dt=DT, seed=0, resolution=0.25)
+    same_as_jupedsim = CollisionFreeSpeedModel(time_gap_s=TIME_GAP, radius_m=RADIUS)
+    sim = Simulation(
+        walkable_area=area, exits=exits, dt=DT, seed=0, resolution=0.25, parameters=same_as_jupedsim
+    )
     sim.add_agents(positions=positions, desired_speed=SPEED)
     sim.step(WARM_UP_STEPS)  # compiles the kernels (cached on disk after the first run)
     agent_steps = 0

@@ -79,12 +79,23 @@ def cell_value(field: npt.NDArray[np.bool_], x: float, y: float, x_min: float, y
     return bool(field[i, j])
 
 
+@njit(cache=True, inline="always")
+def cell_float(field: npt.NDArray[np.float32], x: float, y: float, x_min: float, y_min: float,
+               resolution: float) -> float:  # fmt: skip
+    """The value of the cell holding (x, y) (clamped to the grid)."""
+    rows, columns = field.shape
+    j = min(max(int(math.floor((x - x_min) / resolution)), 0), columns - 1)
+    i = min(max(int(math.floor((y - y_min) / resolution)), 0), rows - 1)
+    return float(field[i, j])
+
+
 @njit(cache=True, parallel=True)
 def cfsm_velocities(
     x: FloatArray, y: FloatArray, radius: FloatArray, desired_speed: FloatArray, field_of: IntArray,
     cell_start: IntArray, ordered: IntArray, cell_x_min: float, cell_y_min: float,
     cell_size: float, cell_columns: int, cell_rows: int,
     direction_x: npt.NDArray[np.float32], direction_y: npt.NDArray[np.float32],
+    travel_time: npt.NDArray[np.float32],
     wall_distance: npt.NDArray[np.float32], grid_x_min: float, grid_y_min: float,
     resolution: float, time_gap: float, neighbour_strength: float, neighbour_range: float,
     wall_strength: float, wall_range: float, out_ex: FloatArray, out_ey: FloatArray,
@@ -104,10 +115,17 @@ def cfsm_velocities(
     sx = np.empty(n)
     sy = np.empty(n)
     sr = np.empty(n)
+    sf = np.empty(n, dtype=np.int64)
+    remaining = np.empty(n)
     for m in range(n):
-        sx[m] = x[ordered[m]]
-        sy[m] = y[ordered[m]]
-        sr[m] = radius[ordered[m]]
+        i = ordered[m]
+        sx[m] = x[i]
+        sy[m] = y[i]
+        sr[m] = radius[i]
+        sf[m] = field_of[i]
+        remaining[m] = cell_float(
+            travel_time[sf[m]], x[i], y[i], grid_x_min, grid_y_min, resolution
+        )
     for k in prange(n):
         i = ordered[k]
         xi, yi, ri = sx[k], sy[k], sr[k]
@@ -118,6 +136,7 @@ def cfsm_velocities(
         if norm > 1e-9:
             ex /= norm
             ey /= norm
+        desired_x, desired_y = ex, ey
         cx = min(max(int((xi - cell_x_min) / cell_size), 0), cell_columns - 1)
         cy = min(max(int((yi - cell_y_min) / cell_size), 0), cell_rows - 1)
         y_lo, y_hi = max(cy - 1, 0), min(cy + 2, cell_rows)
@@ -157,6 +176,7 @@ def cfsm_velocities(
         # Headway along the direction actually taken (Tordeux et al.): the free distance to the
         # nearest agent ahead within a lane as wide as the two bodies.
         free = reach
+        free_desired = reach
         overlapped = False
         away_x = 0.0
         away_y = 0.0
@@ -168,18 +188,35 @@ def cfsm_velocities(
                 dx = sx[m] - xi
                 dy = sy[m] - yi
                 contact = ri + sr[m]
-                ahead = dx * ex + dy * ey
-                lateral = abs(dx * ey - dy * ex)
-                if lateral >= contact or ahead > reach:
-                    continue
-                distance = math.hypot(dx, dy)
-                if 1e-9 < distance < contact:
+                squared = dx * dx + dy * dy
+                if squared < contact * contact and squared > 1e-18:
+                    distance = math.sqrt(squared)
                     overlapped = True
                     away_x -= dx / distance
                     away_y -= dy / distance
-                if ahead > 0.0:
-                    free = min(free, distance - contact)
+                ahead = dx * ex + dy * ey
+                if ahead > 0.0 and abs(dx * ey - dy * ex) < contact:
+                    free = min(free, math.sqrt(squared) - contact)
+                ahead = dx * desired_x + dy * desired_y
+                # In the way along the desired direction, unless further from the goal than i
+                # (on the same field): the one nearer the door goes first.
+                queued_behind = sf[m] == sf[k] and (
+                    remaining[m] > remaining[k]
+                    or (remaining[m] == remaining[k] and ordered[m] > ordered[k])
+                )
+                if (
+                    ahead > 0.0
+                    and not queued_behind
+                    and abs(dx * desired_y - dy * desired_x) < contact
+                ):
+                    free_desired = min(free_desired, math.sqrt(squared) - contact)
         speed = min(desired_speed[i], max(0.0, free / time_gap))
+        if speed < 0.05 * desired_speed[i] and free_desired > free:
+            # Pressed sideways against someone (or a wall) with the way ahead open: take it.
+            # Without this, two bodies side by side at a narrow door block each other for good;
+            # of two blocking each other, the one nearer the goal goes first (ties: lower id).
+            ex, ey = desired_x, desired_y
+            speed = min(desired_speed[i], max(0.0, free_desired / time_gap))
         away = math.hypot(away_x, away_y)
         if overlapped and speed == 0.0 and away > 1e-9:
             # Bodies overlap (discrete time, walls): step apart, away from the overlapping

@@ -151,3 +151,16 @@ def test_agents_in_walls_or_outside_are_refused() -> None:
     with pytest.raises(SimulationError, match="shape"):
         sim.add_agents(positions=[1.0, 2.0])
     assert sim.agent_count == 0  # nothing half-added
+
+
+@pytest.mark.parametrize("width", [0.5, 0.8])
+def test_no_deadlock_at_a_narrow_square_edged_door(width: float) -> None:
+    """150 people through a door narrower than two bodies: everyone gets out."""
+    area = shapely.union_all(
+        [box(-4, 0, 4, 10), box(-width / 2, -1, width / 2, 0.01), box(-4, -3, 4, -0.99)]
+    )
+    sim = Simulation(walkable_area=area, exits=[box(-4, -3, 4, -2.8)], seed=2, resolution=0.05)
+    xs, ys = np.meshgrid(np.linspace(-3.6, 3.6, 15), np.linspace(1, 9, 10))
+    sim.add_agents(positions=np.column_stack([xs.ravel(), ys.ravel()]))
+    sim.run(max_time_s=400)
+    assert sim.agent_count == 0

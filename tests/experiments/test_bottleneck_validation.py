@@ -1,0 +1,26 @@
+"""Validation against measured crowds: the Wuppertal 2018 bottleneck (calibrated on one run)."""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments.bottleneck_validation import WUPPERTAL, WUPPERTAL_RUNS, validate
+from simulator import CollisionFreeSpeedModel
+
+pytestmark = pytest.mark.skipif(not WUPPERTAL.exists(), reason="shared/validation is missing")
+
+
+@pytest.mark.slow
+def test_validation_run_flow_within_20_percent_and_everyone_through() -> None:
+    calibration, validation = validate(CollisionFreeSpeedModel(), seeds=(0, 1, 2))
+    assert (calibration.run, validation.run) == WUPPERTAL_RUNS
+    for result in (calibration, validation):
+        assert result.passed == result.persons == 75
+        assert abs(result.relative_error) <= 0.20, result
+
+
+@pytest.mark.slow
+def test_jupedsim_default_parameters_under_predict_the_flow() -> None:
+    """The reason for calibrating: with T = 1 s and r = 0.2 m the flow is far too low."""
+    results = validate(CollisionFreeSpeedModel(time_gap_s=1.0, radius_m=0.2), seeds=(0,))
+    assert all(result.relative_error < -0.2 for result in results)
