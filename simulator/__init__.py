@@ -1,6 +1,16 @@
 """The crowd engine: Numba kernels on a raster of the walkable area, behind a small facade."""
 
+from simulator.measurement import LineCounter, max_density_per_m2
+from simulator.mesa_model import EvacuationModel
 from simulator.simulation import CollisionFreeSpeedModel, Simulation
 from simulator.trajectory_writer import Hdf5TrajectoryWriter, TrajectoryWriter
 
-__all__ = ["CollisionFreeSpeedModel", "Hdf5TrajectoryWriter", "Simulation", "TrajectoryWriter"]
+__all__ = [
+    "CollisionFreeSpeedModel",
+    "EvacuationModel",
+    "Hdf5TrajectoryWriter",
+    "LineCounter",
+    "Simulation",
+    "TrajectoryWriter",
+    "max_density_per_m2",
+]

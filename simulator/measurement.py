@@ -1,0 +1,60 @@
+"""Crowd measurements the engine reports: local density and flow through measurement lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from shapely.geometry import LineString
+
+from evac.errors import SimulationError
+
+FloatArray = npt.NDArray[np.float64]
+DENSITY_CELL_M = 1.0
+
+
+def max_density_per_m2(positions: FloatArray, *, cell_m: float = DENSITY_CELL_M) -> float:
+    """Highest head count per square metre over a grid of `cell_m` squares (0 with nobody)."""
+    if positions.shape[0] == 0:
+        return 0.0
+    cells = np.floor(positions / cell_m).astype(np.int64)
+    _, counts = np.unique(cells, axis=0, return_counts=True)
+    return float(counts.max() / cell_m**2)
+
+
+class LineCounter:
+    """Counts agents crossing a line segment, by direction (left-to-right is positive).
+
+    `update` takes the positions of the same agents before and after a step.
+    """
+
+    def __init__(self, line: LineString, *, name: str = "") -> None:
+        if not isinstance(line, LineString) or len(line.coords) != 2 or line.length <= 0:
+            raise SimulationError(f"measurement line {name!r} must be a segment of two points")
+        self.name = name
+        (self._ax, self._ay), (self._bx, self._by) = line.coords
+        self.forward = 0
+        self.backward = 0
+
+    def update(self, before: FloatArray, after: FloatArray) -> int:
+        """Count the crossings between two position arrays (n, 2); returns the net count."""
+        if before.shape != after.shape:
+            raise SimulationError("positions before and after a step must have the same shape")
+        ax, ay, bx, by = self._ax, self._ay, self._bx, self._by
+        side_before = (bx - ax) * (before[:, 1] - ay) - (by - ay) * (before[:, 0] - ax)
+        side_after = (bx - ax) * (after[:, 1] - ay) - (by - ay) * (after[:, 0] - ax)
+        changed = np.sign(side_before) != np.sign(side_after)
+        # The step's segment must also straddle the line's supporting points (a real crossing).
+        px, py = before[:, 0], before[:, 1]
+        qx, qy = after[:, 0], after[:, 1]
+        end_a = (qx - px) * (ay - py) - (qy - py) * (ax - px)
+        end_b = (qx - px) * (by - py) - (qy - py) * (bx - px)
+        crossing = changed & (np.sign(end_a) != np.sign(end_b))
+        forward = int(np.count_nonzero(crossing & (side_before > 0)))
+        backward = int(np.count_nonzero(crossing & (side_before <= 0)))
+        self.forward += forward
+        self.backward += backward
+        return forward - backward
+
+    @property
+    def net(self) -> int:
+        return self.forward - self.backward
