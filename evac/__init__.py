@@ -1,5 +1,5 @@
 """Shared foundations of the Plzeň evacuation tool: the error hierarchy and the command line."""
 
-from evac.errors import EvacError, SimulationError, SiteError
+from evac.errors import EvacError, ScenarioError, SimulationError, SiteError
 
-__all__ = ["EvacError", "SimulationError", "SiteError"]
+__all__ = ["EvacError", "ScenarioError", "SimulationError", "SiteError"]

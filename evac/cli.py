@@ -72,6 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--cache-dir", type=Path, default=None, help="cache folder (default: osmnx's)"
     )
     fetch.set_defaults(handler=_city_fetch)
+
+    run = commands.add_parser("run", help="run a scenario to a result folder")
+    run.add_argument("scenario", help="scenario file (.toml) or the name of a shipped scenario")
+    run.add_argument("--out", type=Path, required=True, help="result folder (replaced if present)")
+    run.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
+    run.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a scenario value, e.g. agents.0.count=800 (repeatable)",
+    )  # fmt: skip
+    run.set_defaults(handler=_run)
     return parser
 
 
@@ -158,6 +168,21 @@ def _city_fetch(args: argparse.Namespace) -> None:
         cache_dir=args.cache_dir,
     )
     print(f"OSM extract written to {written}")
+
+
+def _run(args: argparse.Namespace) -> None:
+    from experiments.single_run import run_scenario
+    from scenarios.scenario_file import load_scenario
+
+    scenario = load_scenario(args.scenario, overrides=args.overrides)
+    summary = run_scenario(scenario, args.out, seed=args.seed)
+    t100 = summary["t100_s"]
+    print(
+        f"{summary['scenario']}: {summary['evacuated']}/{summary['agents_total']} out; "
+        f"T50 {summary['t50_s']} s, T95 {summary['t95_s']} s, "
+        f"T100 {'not reached' if t100 is None else f'{t100} s'}; "
+        f"max density {summary['max_density_per_m2']}/m²; results in {args.out}"
+    )
 
 
 if __name__ == "__main__":

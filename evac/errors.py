@@ -15,3 +15,7 @@ class NetworkUnavailableError(SiteError):
 
 class SimulationError(EvacError):
     """A simulation cannot be set up or continued: bad geometry, agents in walls, bad parameters."""
+
+
+class ScenarioError(EvacError):
+    """A scenario file is wrong: an unknown key, a value of the wrong type or outside its range."""

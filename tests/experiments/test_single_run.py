@@ -1,0 +1,64 @@
+"""`evac run`: a scenario to a result folder PedPy reads; bad input writes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pedpy
+import pytest
+
+from experiments.single_run import place_agents
+from tests.evac.test_cli import assert_one_line_error, evac
+from tests.scenarios.test_scenario_file import SMALL
+
+
+def test_run_writes_summary_trajectories_and_curve(tmp_path: Path) -> None:
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(SMALL, encoding="utf-8")
+    out = tmp_path / "result"
+    result = evac("run", str(scenario), "--out", str(out), "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["agents_total"] == summary["evacuated"] == 20
+    assert summary["seed"] == 3
+    assert 0 < summary["t50_s"] <= summary["t95_s"] <= summary["t100_s"] < 60
+    assert summary["flows"]["middle"]["forward"] + summary["flows"]["middle"]["backward"] == 20
+    assert summary["max_density_per_m2"] >= 1.0
+    trajectory = pedpy.load_trajectory_from_ped_data_archive_hdf5(
+        trajectory_file=out / "trajectories.h5"
+    )
+    assert trajectory.data["id"].nunique() == 20
+    assert (out / "evacuation_curve.png").stat().st_size > 5000
+    # Same seed, same result.
+    again = tmp_path / "again"
+    assert evac("run", str(scenario), "--out", str(again), "--seed", "3").returncode == 0
+    repeat = json.loads((again / "summary.json").read_text(encoding="utf-8"))
+    assert repeat["t100_s"] == summary["t100_s"] and repeat["t50_s"] == summary["t50_s"]
+
+
+def test_bad_scenario_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text(SMALL.replace("count = 20", "count = 5000"), encoding="utf-8")
+    out = tmp_path / "result"
+    assert_one_line_error(evac("run", str(scenario), "--out", str(out)), "do not fit")
+    assert not out.exists() and not (tmp_path / "result.partial").exists()
+    assert_one_line_error(
+        evac("run", str(scenario), "--out", str(out), "--set", "agents.0.cuont=3"),
+        "unknown key 'cuont'",
+    )
+
+
+def test_placement_keeps_people_apart_and_inside() -> None:
+    from shapely.geometry import Point, box
+
+    area = box(0, 0, 5, 4)
+    points = place_agents(area, 60, np.random.default_rng(0), radius=0.18, key="agents[0]")
+    assert points.shape == (60, 2)
+    assert all(area.contains(Point(p)) for p in points)
+    gaps = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(gaps, 9.0)
+    assert gaps.min() >= 0.36 - 1e-9
+    with pytest.raises(Exception, match="do not fit"):
+        place_agents(area, 500, np.random.default_rng(0), radius=0.18, key="agents[0]")
