@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a scenario value, e.g. agents.0.count=800 (repeatable)",
     )  # fmt: skip
     run.set_defaults(handler=_run)
+
+    verify = commands.add_parser("verify", help="run the RiMEA verification tests (no stairs)")
+    verify.add_argument("--tests", default=None, help="comma-separated test numbers (default: all)")
+    verify.add_argument("--seed", type=int, default=0)
+    verify.add_argument("--json", action="store_true", help="print one JSON object")
+    verify.set_defaults(handler=_verify)
     return parser
 
 
@@ -183,6 +189,40 @@ def _run(args: argparse.Namespace) -> None:
         f"T100 {'not reached' if t100 is None else f'{t100} s'}; "
         f"max density {summary['max_density_per_m2']}/m²; results in {args.out}"
     )
+
+
+def _verify(args: argparse.Namespace) -> None:
+    from experiments.rimea import TESTS, run_tests
+
+    numbers = None
+    if args.tests:
+        try:
+            numbers = [int(n) for n in args.tests.split(",")]
+        except ValueError:
+            raise EvacError(
+                f"--tests must be numbers separated by commas, got '{args.tests}'"
+            ) from None
+        unknown = sorted(set(numbers) - set(TESTS))
+        if unknown:
+            raise EvacError(
+                f"no RiMEA test {unknown[0]} here (available: {', '.join(map(str, TESTS))})"
+            )
+    results = run_tests(numbers, seed=args.seed)
+    if args.json:
+        print(
+            json.dumps(
+                {"seed": args.seed, "tests": [r.as_dict() for r in results]}, ensure_ascii=False
+            )
+        )
+        return
+    verdict = {True: "PASS", False: "FAIL", None: "----"}
+    for r in results:
+        print(f"RiMEA {r.test:>2}  {verdict[r.passed]}  {r.title}")
+        print(f"{'':>14}criterion: {r.criterion}")
+        print(f"{'':>14}measured:  {r.measured}")
+    passed = sum(r.passed is True for r in results)
+    failed = sum(r.passed is False for r in results)
+    print(f"{passed} passed, {failed} failed, {len(results) - passed - failed} not run")
 
 
 if __name__ == "__main__":

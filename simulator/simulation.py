@@ -116,6 +116,8 @@ class Simulation:
         self._vy = np.zeros(capacity)
         self._radius = np.zeros(capacity)
         self._speed0 = np.zeros(capacity)
+        self._start_time = np.zeros(capacity)
+        self._exit_used = np.full(capacity, -1, dtype=np.int64)
         self._target = np.zeros(capacity, dtype=np.int64)
         self._inside = np.zeros(capacity, dtype=np.bool_)
         self._exit_time = np.full(capacity, np.nan)
@@ -134,12 +136,14 @@ class Simulation:
         positions: npt.ArrayLike,
         exit: int | None = None,
         desired_speed: float | npt.ArrayLike | None = None,
+        start_time: float | npt.ArrayLike = 0.0,
     ) -> npt.NDArray[np.int64]:
         """Add agents at `positions` (n, 2) in metres; returns their ids (0, 1, 2... in order).
 
         `exit` assigns every new agent to that exit; None lets each take the quickest open exit.
         `desired_speed` (m/s) is one value or one per agent; by default drawn from Weidmann's
-        distribution with the simulation's seed.
+        distribution with the simulation's seed. `start_time` (s, one value or one per agent) is
+        when each starts to move (the pre-movement time); until then it stands where it is.
         """
         points = np.asarray(positions, dtype=float)
         if points.ndim != 2 or points.shape[1] != 2:
@@ -147,6 +151,9 @@ class Simulation:
         n = points.shape[0]
         target = self._check_exit(exit)
         speeds = self._speeds(desired_speed, n)
+        starts = np.broadcast_to(np.asarray(start_time, dtype=float), (n,)).copy()
+        if not np.all(np.isfinite(starts) & (starts >= 0)):
+            raise SimulationError("start_time must be finite and >= 0 s")
         grid = self.venue.grid
         rows, columns = grid.cell_of(points[:, 0], points[:, 1])
         inside_grid = (
@@ -166,6 +173,8 @@ class Simulation:
         self._vx[ids] = self._vy[ids] = 0.0
         self._radius[ids] = self.parameters.radius_m
         self._speed0[ids] = speeds
+        self._start_time[ids] = starts
+        self._exit_used[ids] = -1
         self._target[ids] = target
         self._inside[ids] = True
         self._exit_time[ids] = np.nan
@@ -250,6 +259,11 @@ class Simulation:
         return np.column_stack([self._vx[alive], self._vy[alive]])
 
     @property
+    def exits_used(self) -> npt.NDArray[np.int64]:
+        """Index of the exit each agent left through, indexed by id; -1 while inside."""
+        return self._exit_used[: self._n].copy()
+
+    @property
     def exit_times(self) -> FloatArray:
         """Exit time in seconds of every agent ever added, indexed by id; NaN while inside."""
         return self._exit_time[: self._n].copy()
@@ -272,6 +286,8 @@ class Simulation:
         slot_of_key[np.array(keys) + 1] = np.arange(len(keys))
         field_of = np.zeros(self._x.size, dtype=np.int64)
         field_of[alive] = slot_of_key[self._target[alive] + 1]
+        # Agents still in their pre-movement time stand still (and are in others' way).
+        moving_speed = np.where(self._start_time <= self.time, self._speed0, 0.0)
         cell_start, ordered = kernels.build_cell_list(
             self._x, self._y, alive, grid.x_min, grid.y_min, _CELL_SIZE_M,
             self._cell_columns, self._cell_rows,
@@ -280,7 +296,7 @@ class Simulation:
         ey = np.zeros(self._x.size)
         speed = np.zeros(self._x.size)
         kernels.cfsm_velocities(
-            self._x, self._y, self._radius, self._speed0, field_of, cell_start, ordered,
+            self._x, self._y, self._radius, moving_speed, field_of, cell_start, ordered,
             grid.x_min, grid.y_min, _CELL_SIZE_M, self._cell_columns, self._cell_rows,
             direction_x, direction_y, travel_time, grid.distance_to_wall, grid.x_min, grid.y_min,
             grid.resolution, p.time_gap_s, p.neighbour_strength, p.neighbour_range_m,
@@ -302,6 +318,9 @@ class Simulation:
         )  # fmt: skip
         self._inside[out] = False
         self._exit_time[out] = self.time
+        cells = self.venue.exit_cells
+        rows, columns = grid.cell_of(self._x[out], self._y[out])
+        self._exit_used[out] = cells[rows, columns]
 
     def _direction_stack(
         self, alive: npt.NDArray[np.int64]
@@ -376,6 +395,8 @@ class Simulation:
             "_vy",
             "_radius",
             "_speed0",
+            "_start_time",
+            "_exit_used",
             "_target",
             "_inside",
             "_exit_time",

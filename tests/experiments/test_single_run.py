@@ -62,3 +62,18 @@ def test_placement_keeps_people_apart_and_inside() -> None:
     assert gaps.min() >= 0.36 - 1e-9
     with pytest.raises(Exception, match="do not fit"):
         place_agents(area, 500, np.random.default_rng(0), radius=0.18, key="agents[0]")
+
+
+def test_verify_json_subset() -> None:
+    result = evac("verify", "--tests", "1,6,10,16", "--json")
+    assert result.returncode == 0, result.stderr
+    tests = {t["test"]: t for t in json.loads(result.stdout)["tests"]}
+    assert tests[1]["passed"] is True and "s" in tests[1]["measured"]
+    assert tests[6]["passed"] is True
+    assert tests[10]["passed"] is True
+    assert tests[16]["passed"] is None  # honestly reported as not run
+
+
+def test_verify_rejects_unknown_tests() -> None:
+    assert_one_line_error(evac("verify", "--tests", "2"), "no RiMEA test 2")
+    assert_one_line_error(evac("verify", "--tests", "one"), "--tests must be numbers")
