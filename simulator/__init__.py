@@ -2,7 +2,7 @@
 
 from simulator.measurement import LineCounter, max_density_per_m2
 from simulator.mesa_model import EvacuationModel
-from simulator.simulation import CollisionFreeSpeedModel, Simulation
+from simulator.simulation import CollisionFreeSpeedModel, Simulation, SocialForceModel
 from simulator.trajectory_writer import Hdf5TrajectoryWriter, TrajectoryWriter
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Hdf5TrajectoryWriter",
     "LineCounter",
     "Simulation",
+    "SocialForceModel",
     "TrajectoryWriter",
     "max_density_per_m2",
 ]

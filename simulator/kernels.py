@@ -287,3 +287,84 @@ def exits_reached(
                 out[n] = i
                 n += 1
     return out[:n]
+
+
+@njit(cache=True, parallel=True)
+def sfm_accelerations(
+    x: FloatArray, y: FloatArray, vx: FloatArray, vy: FloatArray, radius: FloatArray,
+    desired_speed: FloatArray, field_of: IntArray, cell_start: IntArray, ordered: IntArray,
+    cell_x_min: float, cell_y_min: float, cell_size: float, cell_columns: int, cell_rows: int,
+    direction_x: npt.NDArray[np.float32], direction_y: npt.NDArray[np.float32],
+    wall_distance: npt.NDArray[np.float32], grid_x_min: float, grid_y_min: float,
+    resolution: float, relaxation_time: float, strength: float, range_m: float,
+    body_stiffness: float, friction: float, out_ax: FloatArray, out_ay: FloatArray,
+) -> None:  # fmt: skip
+    """Social force model (Helbing & Molnár 1995; Helbing, Farkas & Vicsek 2000), per unit mass.
+
+    a = (v0·e0 - v) / tau + sum over neighbours and walls of
+        [A·exp((r_ij - d_ij) / B) + k·g(r_ij - d_ij)]·n_ij + kappa·g(r_ij - d_ij)·(dv_t)·t_ij,
+    g(z) = max(z, 0): body compression and sliding friction act only on contact.
+    """
+    n = ordered.size
+    reach = min(cell_size, 10.0 * range_m + 1.0)
+    for k in prange(n):
+        i = ordered[k]
+        xi, yi, ri = x[i], y[i], radius[i]
+        f = field_of[i]
+        ex = sample(direction_x[f], xi, yi, grid_x_min, grid_y_min, resolution)
+        ey = sample(direction_y[f], xi, yi, grid_x_min, grid_y_min, resolution)
+        norm = math.hypot(ex, ey)
+        if norm > 1e-9:
+            ex /= norm
+            ey /= norm
+        ax = (desired_speed[i] * ex - vx[i]) / relaxation_time
+        ay = (desired_speed[i] * ey - vy[i]) / relaxation_time
+        cx = min(max(int((xi - cell_x_min) / cell_size), 0), cell_columns - 1)
+        cy = min(max(int((yi - cell_y_min) / cell_size), 0), cell_rows - 1)
+        x_lo, x_hi = max(cx - 1, 0), min(cx + 2, cell_columns)
+        for ny in range(max(cy - 1, 0), min(cy + 2, cell_rows)):
+            row = ny * cell_columns
+            for m in range(cell_start[row + x_lo], cell_start[row + x_hi]):
+                j = ordered[m]
+                if j == i:
+                    continue
+                dx = xi - x[j]
+                dy = yi - y[j]
+                distance = math.hypot(dx, dy)
+                if distance > reach or distance < 1e-9:
+                    continue
+                nx_, ny_ = dx / distance, dy / distance
+                overlap = ri + radius[j] - distance
+                push = strength * math.exp(overlap / range_m)
+                if overlap > 0.0:
+                    push += body_stiffness * overlap
+                    tx, ty = -ny_, nx_
+                    slip = (vx[j] - vx[i]) * tx + (vy[j] - vy[i]) * ty
+                    ax += friction * overlap * slip * tx
+                    ay += friction * overlap * slip * ty
+                ax += push * nx_
+                ay += push * ny_
+        clearance = sample(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
+        if clearance < reach:
+            h = resolution
+            gx = sample(wall_distance, xi + h, yi, grid_x_min, grid_y_min, resolution) - sample(
+                wall_distance, xi - h, yi, grid_x_min, grid_y_min, resolution
+            )
+            gy = sample(wall_distance, xi, yi + h, grid_x_min, grid_y_min, resolution) - sample(
+                wall_distance, xi, yi - h, grid_x_min, grid_y_min, resolution
+            )
+            g = math.hypot(gx, gy)
+            if g > 1e-9:
+                nx_, ny_ = gx / g, gy / g
+                overlap = ri - clearance
+                push = strength * math.exp(overlap / range_m)
+                if overlap > 0.0:
+                    push += body_stiffness * overlap
+                    tx, ty = -ny_, nx_
+                    slip = vx[i] * tx + vy[i] * ty
+                    ax -= friction * overlap * slip * tx
+                    ay -= friction * overlap * slip * ty
+                ax += push * nx_
+                ay += push * ny_
+        out_ax[i] = ax
+        out_ay[i] = ay

@@ -17,7 +17,8 @@ from simulator.venue import Venue, build_venue
 
 FloatArray = npt.NDArray[np.float64]
 FloatArray32 = npt.NDArray[np.float32]
-MODELS = ("cfsm",)
+MODELS = ("cfsm", "sfm")
+_SFM_SUBSTEP_S = 0.01  # the body-force stiffness needs steps of 0.01 s or less
 # Any open exit (the nearest one, by travel time) is field key -1; exit k is key k.
 ANY_EXIT = -1
 _MAX_CELLS = 8_000_000
@@ -39,6 +40,25 @@ class CollisionFreeSpeedModel:
     neighbour_range_m: float = 0.1
     wall_strength: float = 5.0
     wall_range_m: float = 0.02
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not (isinstance(value, int | float) and value > 0):
+                raise SimulationError(f"model parameter {name} must be positive, got {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SocialForceModel:
+    """Parameters of the social force model, per unit mass (Helbing, Farkas & Vicsek 2000:
+    A = 2000 N, B = 0.08 m, k = 1.2e5 kg/s², kappa = 2.4e5 kg/(m s), m = 80 kg, tau = 0.5 s)."""
+
+    relaxation_time_s: float = 0.5
+    radius_m: float = 0.2
+    strength: float = 25.0
+    range_m: float = 0.08
+    body_stiffness: float = 1500.0
+    friction: float = 3000.0
+    max_speed_factor: float = 1.3
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
@@ -79,7 +99,7 @@ class Simulation:
         dt: float = 0.05,
         seed: int = 0,
         resolution: float | None = None,
-        parameters: CollisionFreeSpeedModel | None = None,
+        parameters: CollisionFreeSpeedModel | SocialForceModel | None = None,
         trajectory_writer: TrajectoryWriter | None = None,
     ) -> None:
         if model not in MODELS:
@@ -89,7 +109,11 @@ class Simulation:
         self.model = model
         self.dt = float(dt)
         self.seed = seed
-        self.parameters = parameters or CollisionFreeSpeedModel()
+        default = CollisionFreeSpeedModel() if model == "cfsm" else SocialForceModel()
+        self.parameters = parameters or default
+        expected = CollisionFreeSpeedModel if model == "cfsm" else SocialForceModel
+        if not isinstance(self.parameters, expected):
+            raise SimulationError(f"model '{model}' takes {expected.__name__} parameters")
         self._rng = np.random.default_rng(seed)
         self.venue: Venue = build_venue(
             walkable_area, exits, resolution=resolution or default_resolution(walkable_area)
@@ -292,6 +316,30 @@ class Simulation:
             self._x, self._y, alive, grid.x_min, grid.y_min, _CELL_SIZE_M,
             self._cell_columns, self._cell_rows,
         )  # fmt: skip
+        if isinstance(p, SocialForceModel):
+            self._move_sfm(p, alive, moving_speed, field_of, cell_start, ordered, direction_x,
+                           direction_y)  # fmt: skip
+        else:
+            self._move_cfsm(p, alive, moving_speed, field_of, cell_start, ordered, direction_x,
+                            direction_y, travel_time)  # fmt: skip
+        self.time += self.dt
+        out = kernels.exits_reached(
+            self._x, self._y, alive, self.venue.exit_cells, self._exit_open, grid.x_min,
+            grid.y_min, grid.resolution,
+        )  # fmt: skip
+        self._inside[out] = False
+        self._exit_time[out] = self.time
+        cells = self.venue.exit_cells
+        rows, columns = grid.cell_of(self._x[out], self._y[out])
+        self._exit_used[out] = cells[rows, columns]
+
+    def _move_cfsm(
+        self, p: CollisionFreeSpeedModel, alive: npt.NDArray[np.int64], moving_speed: FloatArray,
+        field_of: npt.NDArray[np.int64], cell_start: npt.NDArray[np.int64],
+        ordered: npt.NDArray[np.int64], direction_x: FloatArray32, direction_y: FloatArray32,
+        travel_time: FloatArray32,
+    ) -> None:  # fmt: skip
+        grid = self.venue.grid
         ex = np.zeros(self._x.size)
         ey = np.zeros(self._x.size)
         speed = np.zeros(self._x.size)
@@ -311,16 +359,42 @@ class Simulation:
             grid.resolution, self.dt, new_x, new_y,
         )  # fmt: skip
         self._x, self._y = new_x, new_y
-        self.time += self.dt
-        out = kernels.exits_reached(
-            self._x, self._y, alive, self.venue.exit_cells, self._exit_open, grid.x_min,
-            grid.y_min, grid.resolution,
-        )  # fmt: skip
-        self._inside[out] = False
-        self._exit_time[out] = self.time
-        cells = self.venue.exit_cells
-        rows, columns = grid.cell_of(self._x[out], self._y[out])
-        self._exit_used[out] = cells[rows, columns]
+
+    def _move_sfm(
+        self, p: SocialForceModel, alive: npt.NDArray[np.int64], moving_speed: FloatArray,
+        field_of: npt.NDArray[np.int64], cell_start: npt.NDArray[np.int64],
+        ordered: npt.NDArray[np.int64], direction_x: FloatArray32, direction_y: FloatArray32,
+    ) -> None:  # fmt: skip
+        grid = self.venue.grid
+        substeps = max(1, int(np.ceil(self.dt / _SFM_SUBSTEP_S - 1e-9)))
+        h = self.dt / substeps
+        ax = np.zeros(self._x.size)
+        ay = np.zeros(self._x.size)
+        for _ in range(substeps):
+            kernels.sfm_accelerations(
+                self._x, self._y, self._vx, self._vy, self._radius, moving_speed, field_of,
+                cell_start, ordered, grid.x_min, grid.y_min, _CELL_SIZE_M, self._cell_columns,
+                self._cell_rows, direction_x, direction_y, grid.distance_to_wall, grid.x_min,
+                grid.y_min, grid.resolution, p.relaxation_time_s, p.strength, p.range_m,
+                p.body_stiffness, p.friction, ax, ay,
+            )  # fmt: skip
+            vx = self._vx[alive] + ax[alive] * h
+            vy = self._vy[alive] + ay[alive] * h
+            limit = p.max_speed_factor * np.maximum(moving_speed[alive], 1e-9)
+            speed = np.hypot(vx, vy)
+            scale = np.where(speed > limit, limit / np.maximum(speed, 1e-12), 1.0)
+            self._vx[alive] = vx * scale
+            self._vy[alive] = vy * scale
+            new_x = self._x.copy()
+            new_y = self._y.copy()
+            kernels.advance(
+                self._x, self._y, self._vx, self._vy, alive, self._movable, grid.x_min,
+                grid.y_min, grid.resolution, h, new_x, new_y,
+            )  # fmt: skip
+            # A move blocked by a wall loses its velocity component into the wall.
+            self._vx[alive] = np.where(new_x[alive] == self._x[alive], 0.0, self._vx[alive])
+            self._vy[alive] = np.where(new_y[alive] == self._y[alive], 0.0, self._vy[alive])
+            self._x, self._y = new_x, new_y
 
     def _direction_stack(
         self, alive: npt.NDArray[np.int64]

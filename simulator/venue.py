@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import shapely
+from scipy import ndimage
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
@@ -85,19 +86,30 @@ def build_venue(
         ).walkable
         exit_cells[mask & (exit_cells < 0)] = index
     walkable = area_grid.walkable | (exit_cells >= 0)
-    grid = rasterise_mask(walkable, area_grid)
+    # Beyond an exit is the way out, not a wall: the outside cells whose nearest walkable cell is
+    # an exit cell (up to a metre out) do not repel. Door jambs stay walls: their nearest
+    # walkable cells are the passage's.
+    outside_distance, (rows, columns) = ndimage.distance_transform_edt(
+        ~walkable, return_indices=True
+    )
+    beyond_exit = (
+        ~walkable & (exit_cells[rows, columns] >= 0) & (outside_distance * resolution <= 1.0)
+    )
+    grid = rasterise_mask(walkable, area_grid, open_mask=walkable | beyond_exit)
     return Venue(
         walkable_area=walkable_area, exits=tuple(checked), grid=grid, exit_cells=exit_cells
     )
 
 
-def rasterise_mask(walkable: npt.NDArray[np.bool_], like: WalkableGrid) -> WalkableGrid:
-    """A grid like `like` with another walkable mask (and its distance to the nearest wall)."""
-    from scipy import ndimage
-
-    distance = ndimage.distance_transform_edt(walkable).astype(np.float32) * np.float32(
+def rasterise_mask(
+    walkable: npt.NDArray[np.bool_], like: WalkableGrid, *, open_mask: npt.NDArray[np.bool_]
+) -> WalkableGrid:
+    """A grid like `like` with another walkable mask; distances to walls are measured to the
+    cells outside `open_mask` (a superset of `walkable`)."""
+    distance = ndimage.distance_transform_edt(open_mask).astype(np.float32) * np.float32(
         like.resolution
     )
+    distance[~walkable] = 0.0
     return WalkableGrid(
         x_min=like.x_min,
         y_min=like.y_min,

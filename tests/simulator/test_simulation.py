@@ -164,3 +164,38 @@ def test_no_deadlock_at_a_narrow_square_edged_door(width: float) -> None:
     sim.add_agents(positions=np.column_stack([xs.ravel(), ys.ravel()]))
     sim.run(max_time_s=400)
     assert sim.agent_count == 0
+
+
+def test_social_force_model_rimea_1_and_6() -> None:
+    sim = Simulation(walkable_area=box(0, 0, 40, 2), exits=[box(39.8, 0, 40, 2)], model="sfm")
+    sim.add_agents(positions=[[0.5, 1.0]], desired_speed=1.33)
+    sim.run(max_time_s=60)
+    assert 26.0 <= sim.exit_times[0] <= 34.0
+    area, exit_polygon = rimea_6_corner()
+    sim = Simulation(walkable_area=area, exits=[exit_polygon], model="sfm", seed=3)
+    sim.add_agents(positions=np.column_stack([np.full(20, 1.0), np.linspace(0.3, 5.7, 20)]))
+    exact = area.buffer(1e-9)
+    while sim.agent_count and sim.time < 120:
+        sim.step()
+        assert all(exact.contains(Point(p)) for p in sim.positions)
+    assert sim.agent_count == 0
+
+
+def test_social_force_model_is_reproducible_and_takes_its_own_parameters() -> None:
+    from simulator import CollisionFreeSpeedModel, SocialForceModel
+
+    def run(seed: int) -> np.ndarray:
+        area = shapely.union_all([box(0, 0, 8, 5), box(7.9, 2, 9, 3)])
+        sim = Simulation(walkable_area=area, exits=[box(8.8, 2, 9, 3)], model="sfm", seed=seed)
+        xs, ys = np.meshgrid(np.linspace(0.5, 6.5, 6), np.linspace(0.5, 4.5, 4))
+        sim.add_agents(positions=np.column_stack([xs.ravel(), ys.ravel()]))
+        return sim.run(max_time_s=120).exit_times
+
+    first = run(5)
+    assert np.isfinite(first).all()
+    np.testing.assert_array_equal(first, run(5))
+    with pytest.raises(SimulationError, match="takes SocialForceModel parameters"):
+        Simulation(walkable_area=box(0, 0, 5, 5), exits=[box(4.8, 0, 5, 5)], model="sfm",
+                   parameters=CollisionFreeSpeedModel())  # fmt: skip
+    with pytest.raises(SimulationError, match="must be positive"):
+        SocialForceModel(relaxation_time_s=0.0)
