@@ -234,11 +234,18 @@ def segment_clear(walkable: npt.NDArray[np.bool_], x0: float, y0: float, x1: flo
                   x_min: float, y_min: float, resolution: float) -> bool:  # fmt: skip
     """Whether every point of the segment, sampled every half cell, lies in a walkable cell."""
     steps = int(math.ceil(math.hypot(x1 - x0, y1 - y0) / (0.5 * resolution)))
+    start_column = int(math.floor((x0 - x_min) / resolution))
+    start_row = int(math.floor((y0 - y_min) / resolution))
     for s in range(1, steps + 1):
         t = s / steps
-        if not cell_value(
-            walkable, x0 + t * (x1 - x0), y0 + t * (y1 - y0), x_min, y_min, resolution
-        ):
+        px = x0 + t * (x1 - x0)
+        py = y0 + t * (y1 - y0)
+        # The cell one stands in never blocks: someone placed close to a wall can step away.
+        column = int(math.floor((px - x_min) / resolution))
+        row = int(math.floor((py - y_min) / resolution))
+        if column == start_column and row == start_row:
+            continue
+        if not cell_value(walkable, px, py, x_min, y_min, resolution):
             return False
     return True
 

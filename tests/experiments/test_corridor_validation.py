@@ -1,0 +1,19 @@
+"""The corridor experiments replayed: everyone gets in, and speeds stay near the measured ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments.corridor_validation import CORRIDOR, validate
+
+pytestmark = pytest.mark.skipif(not CORRIDOR.exists(), reason="shared/validation is missing")
+
+
+@pytest.mark.slow
+def test_replayed_corridor_runs() -> None:
+    for point in validate(("uo-050-180-180", "uo-180-180-180")):
+        assert point.entered == point.persons, point
+        # Today's accuracy (docs/validation/corridor_zhang2011.md): within 25 % of the measured
+        # speed and 35 % of the measured density in the steady state. A regression fails here.
+        assert abs(point.simulated_speed / point.measured_speed - 1) <= 0.25, point
+        assert abs(point.simulated_density / point.measured_density - 1) <= 0.35, point
