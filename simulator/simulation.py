@@ -22,7 +22,7 @@ _SFM_SUBSTEP_S = 0.01  # the body-force stiffness needs steps of 0.01 s or less
 # Any open exit (the nearest one, by travel time) is field key -1; exit k is key k.
 ANY_EXIT = -1
 _MAX_CELLS = 8_000_000
-_CELL_SIZE_M = 2.0  # neighbour search reach: a free walker needs v0·T + 2r ≈ 1.8 m of headway
+_SFM_CELL_SIZE_M = 2.0  # social forces beyond 2 m are below 1e-9 of the driving force
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,12 +145,6 @@ class Simulation:
         self._target = np.zeros(capacity, dtype=np.int64)
         self._inside = np.zeros(capacity, dtype=np.bool_)
         self._exit_time = np.full(capacity, np.nan)
-        self._cell_columns = max(
-            1, int(np.ceil(grid.walkable.shape[1] * grid.resolution / _CELL_SIZE_M))
-        )
-        self._cell_rows = max(
-            1, int(np.ceil(grid.walkable.shape[0] * grid.resolution / _CELL_SIZE_M))
-        )
 
     # -- agents ------------------------------------------------------------------------------
 
@@ -312,8 +306,12 @@ class Simulation:
         field_of[alive] = slot_of_key[self._target[alive] + 1]
         # Agents still in their pre-movement time stand still (and are in others' way).
         moving_speed = np.where(self._start_time <= self.time, self._speed0, 0.0)
+        # Cells as small as the model allows: the neighbour search covers 3 x 3 cells.
+        self._cell_size = self._interaction_reach(alive, moving_speed)
+        self._cell_columns = max(1, int(np.ceil(grid.shape[1] * grid.resolution / self._cell_size)))
+        self._cell_rows = max(1, int(np.ceil(grid.shape[0] * grid.resolution / self._cell_size)))
         cell_start, ordered = kernels.build_cell_list(
-            self._x, self._y, alive, grid.x_min, grid.y_min, _CELL_SIZE_M,
+            self._x, self._y, alive, grid.x_min, grid.y_min, self._cell_size,
             self._cell_columns, self._cell_rows,
         )  # fmt: skip
         if isinstance(p, SocialForceModel):
@@ -333,6 +331,16 @@ class Simulation:
         rows, columns = grid.cell_of(self._x[out], self._y[out])
         self._exit_used[out] = cells[rows, columns]
 
+    def _interaction_reach(self, alive: npt.NDArray[np.int64], moving_speed: FloatArray) -> float:
+        """How far neighbours matter: the headway a free walker needs (v0·T + 2r) or the range
+        of the repulsion, whichever is larger."""
+        p = self.parameters
+        if isinstance(p, SocialForceModel):
+            return _SFM_CELL_SIZE_M
+        contact = 2.0 * float(self._radius[alive].max())
+        headway = float(moving_speed[alive].max()) * p.time_gap_s + contact
+        return max(headway, 10.0 * p.neighbour_range_m + contact, 0.5) + 0.01
+
     def _move_cfsm(
         self, p: CollisionFreeSpeedModel, alive: npt.NDArray[np.int64], moving_speed: FloatArray,
         field_of: npt.NDArray[np.int64], cell_start: npt.NDArray[np.int64],
@@ -345,7 +353,7 @@ class Simulation:
         speed = np.zeros(self._x.size)
         kernels.cfsm_velocities(
             self._x, self._y, self._radius, moving_speed, field_of, cell_start, ordered,
-            grid.x_min, grid.y_min, _CELL_SIZE_M, self._cell_columns, self._cell_rows,
+            grid.x_min, grid.y_min, self._cell_size, self._cell_columns, self._cell_rows,
             direction_x, direction_y, travel_time, grid.distance_to_wall, grid.x_min, grid.y_min,
             grid.resolution, p.time_gap_s, p.neighbour_strength, p.neighbour_range_m,
             p.wall_strength, p.wall_range_m, ex, ey, speed,
@@ -373,7 +381,7 @@ class Simulation:
         for _ in range(substeps):
             kernels.sfm_accelerations(
                 self._x, self._y, self._vx, self._vy, self._radius, moving_speed, field_of,
-                cell_start, ordered, grid.x_min, grid.y_min, _CELL_SIZE_M, self._cell_columns,
+                cell_start, ordered, grid.x_min, grid.y_min, self._cell_size, self._cell_columns,
                 self._cell_rows, direction_x, direction_y, grid.distance_to_wall, grid.x_min,
                 grid.y_min, grid.resolution, p.relaxation_time_s, p.strength, p.range_m,
                 p.body_stiffness, p.friction, ax, ay,
