@@ -190,6 +190,27 @@ def test_10(seed: int = 0) -> RimeaResult:
     )
 
 
+def test_11(seed: int = 0) -> RimeaResult:
+    """30 m x 20 m, two 1 m exits on the east wall; 1,000 people in the southern part."""
+    doors = [box(30, 2, 30.5, 3), box(30, 17, 30.5, 18)]
+    area = shapely.union_all([box(0, 0, 30, 20), *doors])
+    exits = [box(30.3, 2, 30.5, 3), box(30.3, 17, 30.5, 18)]
+    sim = Simulation(walkable_area=area, exits=exits, seed=seed)
+    sim.add_agents(positions=_grid(0.5, 29.5, 0.5, 11.5, 1000, seed))
+    sim.run(max_time_s=900)
+    used = sim.exits_used
+    near = int(np.sum(used == 0))
+    far = int(np.sum(used == 1))
+    ok = sim.agent_count == 0 and near > far and far >= 50
+    return RimeaResult(
+        11,
+        "two exits on one wall, 1,000 persons nearer one",
+        "most use the near exit, some switch to the other",
+        f"{near} through the near exit, {far} through the far one",
+        ok,
+    )
+
+
 def test_12(seed: int = 0) -> RimeaResult:
     """Room, a 5 m x 1 m corridor, room with a 1 m exit: congestion only in the first room."""
     area = shapely.union_all(
@@ -236,12 +257,7 @@ TESTS: dict[int, Callable[[int], RimeaResult]] = {
     7: test_7,
     9: test_9,
     10: test_10,
-    11: not_yet(
-        11,
-        "two exits on one wall, crowd near one",
-        "most use the near exit, some switch",
-        "exit choice is by travel time only, with no queue feedback yet",
-    ),
+    11: test_11,
     12: test_12,
     15: not_yet(
         15,

@@ -11,6 +11,7 @@ from shapely.geometry.base import BaseGeometry
 
 from evac.errors import SimulationError
 from simulator import kernels
+from simulator.exit_choice import SPECIFIC_FLOW_PER_M_S, choose_exits, exit_width_m
 from simulator.floor_field import FloorField, compute_floor_field
 from simulator.trajectory_writer import TrajectoryWriter
 from simulator.venue import Venue, build_venue
@@ -18,6 +19,10 @@ from simulator.venue import Venue, build_venue
 FloatArray = npt.NDArray[np.float64]
 FloatArray32 = npt.NDArray[np.float32]
 MODELS = ("cfsm", "sfm")
+# "queue": free choosers take the exit that gets them out soonest, queues included, re-deciding
+# every EXIT_CHOICE_INTERVAL_S; "nearest": the exit with the shortest travel time, for good.
+EXIT_CHOICES = ("queue", "nearest")
+EXIT_CHOICE_INTERVAL_S = 1.0
 _SFM_SUBSTEP_S = 0.01  # the body-force stiffness needs steps of 0.01 s or less
 # Any open exit (the nearest one, by travel time) is field key -1; exit k is key k.
 ANY_EXIT = -1
@@ -101,9 +106,19 @@ class Simulation:
         resolution: float | None = None,
         parameters: CollisionFreeSpeedModel | SocialForceModel | None = None,
         trajectory_writer: TrajectoryWriter | None = None,
+        exit_choice: str = "queue",
+        reconsider_share: float = 0.5,
     ) -> None:
         if model not in MODELS:
             raise SimulationError(f"unknown model '{model}' (expected one of: {', '.join(MODELS)})")
+        if exit_choice not in EXIT_CHOICES:
+            raise SimulationError(
+                f"unknown exit_choice '{exit_choice}' (expected one of: {', '.join(EXIT_CHOICES)})"
+            )
+        self.exit_choice = exit_choice
+        if not 0.0 <= reconsider_share <= 1.0:
+            raise SimulationError(f"reconsider_share must be in 0..1, got {reconsider_share!r}")
+        self.reconsider_share = reconsider_share
         if not (isinstance(dt, int | float) and 0 < dt <= 0.5):
             raise SimulationError(f"dt must be a time step in seconds in (0, 0.5], got {dt!r}")
         self.model = model
@@ -143,6 +158,9 @@ class Simulation:
         self._start_time = np.zeros(capacity)
         self._exit_used = np.full(capacity, -1, dtype=np.int64)
         self._target = np.zeros(capacity, dtype=np.int64)
+        self._chooses = np.zeros(capacity, dtype=np.bool_)
+        self._reconsiders = np.zeros(capacity, dtype=np.bool_)
+        self._next_choice_time = 0.0
         self._inside = np.zeros(capacity, dtype=np.bool_)
         self._exit_time = np.full(capacity, np.nan)
 
@@ -194,6 +212,9 @@ class Simulation:
         self._start_time[ids] = starts
         self._exit_used[ids] = -1
         self._target[ids] = target
+        self._chooses[ids] = target == ANY_EXIT
+        self._reconsiders[ids] = self._rng.random(n) < self.reconsider_share
+        self._next_choice_time = self.time  # newcomers choose at the next step
         self._inside[ids] = True
         self._exit_time[ids] = np.nan
         self._n += n
@@ -206,7 +227,10 @@ class Simulation:
 
     def set_exit(self, ids: npt.ArrayLike, exit: int | None) -> None:
         """Send agents to another exit (None: the quickest open one) from now on."""
-        self._target[self._check_ids(ids)] = self._check_exit(exit)
+        index = self._check_ids(ids)
+        self._target[index] = self._check_exit(exit)
+        self._chooses[index] = exit is None
+        self._next_choice_time = self.time
 
     def close_exit(self, index: int) -> None:
         """Close an exit: nobody leaves through it; agents bound for it re-route to the others."""
@@ -216,9 +240,12 @@ class Simulation:
         if self._exit_open.sum() == 1:
             raise SimulationError("cannot close the last open exit")
         self._exit_open[index] = False
-        self._target[(self._target == index)] = ANY_EXIT
+        bound = self._target == index
+        self._target[bound] = ANY_EXIT
+        self._chooses[bound] = True  # their door is shut: they choose again
         self._fields.clear()
         self._stack = None
+        self._next_choice_time = self.time
 
     def open_exit(self, index: int) -> None:
         """Open a closed exit again."""
@@ -227,6 +254,7 @@ class Simulation:
             self._exit_open[index] = True
             self._fields.clear()
             self._stack = None
+            self._next_choice_time = self.time
 
     # -- time --------------------------------------------------------------------------------
 
@@ -299,6 +327,9 @@ class Simulation:
             self.time += self.dt
             return
         grid, p = self.venue.grid, self.parameters
+        if self.exit_choice == "queue" and self.time >= self._next_choice_time:
+            self._choose_exits(alive)
+            self._next_choice_time = self.time + EXIT_CHOICE_INTERVAL_S
         keys, direction_x, direction_y, travel_time = self._direction_stack(alive)
         slot_of_key = np.full(len(self.venue.exits) + 1, -1, dtype=np.int64)
         slot_of_key[np.array(keys) + 1] = np.arange(len(keys))
@@ -330,6 +361,34 @@ class Simulation:
         cells = self.venue.exit_cells
         rows, columns = grid.cell_of(self._x[out], self._y[out])
         self._exit_used[out] = cells[rows, columns]
+
+    def _choose_exits(self, alive: npt.NDArray[np.int64]) -> None:
+        """Re-decide the exit of every free chooser (queue-aware; see exit_choice)."""
+        choosers = self._chooses[alive]
+        open_exits = np.flatnonzero(self._exit_open)
+        if not choosers.any():
+            return
+        if open_exits.size == 1:
+            self._target[alive[choosers]] = int(open_exits[0])
+            return
+        grid = self.venue.grid
+        rows, columns = grid.cell_of(self._x[alive], self._y[alive])
+        speed = np.maximum(self._speed0[alive], 0.1)
+        walking = np.full((len(self.venue.exits), alive.size), np.inf)
+        for k in open_exits:
+            walking[k] = self._field(int(k)).travel_time[rows, columns] / speed
+        chosen = choose_exits(
+            walking[:, choosers], self._target[alive[choosers]], self._exit_capacity(),
+            self._exit_open, queue_walking_time=walking, queue_exit=self._target[alive],
+        )  # fmt: skip
+        # Only some people weigh queues against distance; the others keep their first choice
+        # (the quickest walk) unless their exit closes.
+        undecided = self._target[alive[choosers]] < 0
+        keeps = ~undecided & ~self._reconsiders[alive[choosers]]
+        self._target[alive[choosers]] = np.where(keeps, self._target[alive[choosers]], chosen)
+
+    def _exit_capacity(self) -> FloatArray:
+        return np.array([SPECIFIC_FLOW_PER_M_S * exit_width_m(e) for e in self.venue.exits])
 
     def _interaction_reach(self, alive: npt.NDArray[np.int64], moving_speed: FloatArray) -> float:
         """How far neighbours matter: the headway a free walker needs (v0·T + 2r) or the range
@@ -478,6 +537,7 @@ class Simulation:
             "_radius",
             "_speed0",
             "_start_time",
+            "_reconsiders",
             "_exit_used",
             "_target",
             "_inside",
