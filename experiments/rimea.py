@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry import Point, Polygon, box
+from shapely.geometry.base import BaseGeometry
 
 from simulator import Simulation
 
@@ -237,6 +238,32 @@ def test_12(seed: int = 0) -> RimeaResult:
     )
 
 
+def test_15(seed: int = 0) -> RimeaResult:
+    """500 people, 20 m wide: straight 44 m, round a corner (inner edge 44 m, outer 75.4 m), and
+    straight 75.4 m. The corner time must lie between the two straight times."""
+    start = _grid(0.5, 10.0, 0.5, 19.5, 500, seed)
+
+    def evacuation_time(area: BaseGeometry, exit_polygon: Polygon) -> float:
+        sim = Simulation(walkable_area=area, exits=[exit_polygon], seed=seed, resolution=0.2)
+        sim.add_agents(positions=start)
+        sim.run(max_time_s=600)
+        return float(np.nanmax(sim.exit_times)) if sim.agent_count == 0 else float("inf")
+
+    outer_arc = Point(22, 20).buffer(20, quad_segs=32).intersection(box(22, 0, 42, 20))
+    corner = shapely.union_all([box(0, 0, 22, 20), outer_arc, box(22, 20, 42, 42)])
+    straight_short = evacuation_time(box(0, 0, 44, 20), box(43.8, 0, 44, 20))
+    around = evacuation_time(corner, box(22, 41.8, 42, 42))
+    straight_long = evacuation_time(box(0, 0, 75.4, 20), box(75.2, 0, 75.4, 20))
+    return RimeaResult(
+        15,
+        "500 persons, 20 m wide corridor with a corner",
+        "corner time between the straight 44 m and 75.4 m times",
+        f"straight 44 m: {straight_short:.1f} s, corner: {around:.1f} s, "
+        f"straight 75.4 m: {straight_long:.1f} s",
+        straight_short <= around <= straight_long,
+    )
+
+
 def not_yet(test: int, title: str, criterion: str, reason: str) -> Callable[[int], RimeaResult]:
     def run(seed: int = 0) -> RimeaResult:
         return RimeaResult(test, title, criterion, f"not run: {reason}", None)
@@ -259,12 +286,7 @@ TESTS: dict[int, Callable[[int], RimeaResult]] = {
     10: test_10,
     11: test_11,
     12: test_12,
-    15: not_yet(
-        15,
-        "500 persons, 20 m wide corridor with a corner",
-        "corner time between straight times",
-        "to come",
-    ),
+    15: test_15,
     16: not_yet(
         16,
         "single-file ring fundamental diagram",
