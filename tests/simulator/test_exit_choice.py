@@ -27,8 +27,10 @@ def test_a_long_visible_queue_sends_people_to_the_other_exit() -> None:
                           queue_walking_time=queue_walking, queue_exit=queue_exit)  # fmt: skip
     assert chosen[0] == 1
     # With a short queue the near exit stays the better one.
-    few = choose_exits(walking, np.array([0]), capacity, np.array([True, True]),
-                       queue_walking_time=queue_walking[:, :5], queue_exit=queue_exit[:5])  # fmt: skip
+    few = choose_exits(
+        walking, np.array([0]), capacity, np.array([True, True]),
+        queue_walking_time=queue_walking[:, :5], queue_exit=queue_exit[:5],
+    )  # fmt: skip
     assert few[0] == 0
     # A closed exit is never chosen.
     closed = choose_exits(walking, np.array([0]), capacity, np.array([False, True]),
