@@ -80,6 +80,36 @@ def cell_value(field: npt.NDArray[np.bool_], x: float, y: float, x_min: float, y
 
 
 @njit(cache=True, inline="always")
+def desired_direction(direction_x: npt.NDArray[np.float32], direction_y: npt.NDArray[np.float32],
+                      x: float, y: float, x_min: float, y_min: float,
+                      resolution: float) -> tuple[float, float]:  # fmt: skip
+    """The floor field's unit direction at (x, y) (zero where the field has none)."""
+    ex = sample(direction_x, x, y, x_min, y_min, resolution)
+    ey = sample(direction_y, x, y, x_min, y_min, resolution)
+    norm = math.hypot(ex, ey)
+    if norm > 1e-9:
+        return ex / norm, ey / norm
+    return 0.0, 0.0
+
+
+@njit(cache=True, inline="always")
+def wall_normal(wall_distance: npt.NDArray[np.float32], x: float, y: float, x_min: float,
+                y_min: float, resolution: float) -> tuple[float, float]:  # fmt: skip
+    """Unit vector away from the nearest wall (the gradient of the distance field); zero if flat."""
+    h = resolution
+    gx = sample(wall_distance, x + h, y, x_min, y_min, resolution) - sample(
+        wall_distance, x - h, y, x_min, y_min, resolution
+    )
+    gy = sample(wall_distance, x, y + h, x_min, y_min, resolution) - sample(
+        wall_distance, x, y - h, x_min, y_min, resolution
+    )
+    g = math.hypot(gx, gy)
+    if g > 1e-9:
+        return gx / g, gy / g
+    return 0.0, 0.0
+
+
+@njit(cache=True, inline="always")
 def cell_float(field: npt.NDArray[np.float32], x: float, y: float, x_min: float, y_min: float,
                resolution: float) -> float:  # fmt: skip
     """The value of the cell holding (x, y) (clamped to the grid)."""
@@ -129,13 +159,10 @@ def cfsm_velocities(
     for k in prange(n):
         i = ordered[k]
         xi, yi, ri = sx[k], sy[k], sr[k]
-        f = field_of[i]
-        ex = sample(direction_x[f], xi, yi, grid_x_min, grid_y_min, resolution)
-        ey = sample(direction_y[f], xi, yi, grid_x_min, grid_y_min, resolution)
-        norm = math.hypot(ex, ey)
-        if norm > 1e-9:
-            ex /= norm
-            ey /= norm
+        ex, ey = desired_direction(
+            direction_x[field_of[i]], direction_y[field_of[i]], xi, yi, grid_x_min, grid_y_min,
+            resolution,
+        )  # fmt: skip
         desired_x, desired_y = ex, ey
         cx = min(max(int((xi - cell_x_min) / cell_size), 0), cell_columns - 1)
         cy = min(max(int((yi - cell_y_min) / cell_size), 0), cell_rows - 1)
@@ -157,18 +184,10 @@ def cfsm_velocities(
                 ey += push * dy / distance
         clearance = sample(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
         if clearance < ri + 5 * wall_range + resolution:
-            h = resolution
-            gx = sample(wall_distance, xi + h, yi, grid_x_min, grid_y_min, resolution) - sample(
-                wall_distance, xi - h, yi, grid_x_min, grid_y_min, resolution
-            )
-            gy = sample(wall_distance, xi, yi + h, grid_x_min, grid_y_min, resolution) - sample(
-                wall_distance, xi, yi - h, grid_x_min, grid_y_min, resolution
-            )
-            g = math.hypot(gx, gy)
-            if g > 1e-9:
-                push = wall_strength * math.exp((ri - clearance) / wall_range)
-                ex += push * gx / g
-                ey += push * gy / g
+            wx, wy = wall_normal(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
+            push = wall_strength * math.exp((ri - clearance) / wall_range)
+            ex += push * wx
+            ey += push * wy
         norm = math.hypot(ex, ey)
         if norm > 1e-9:
             ex /= norm
@@ -317,13 +336,10 @@ def sfm_accelerations(
     for k in prange(n):
         i = ordered[k]
         xi, yi, ri = x[i], y[i], radius[i]
-        f = field_of[i]
-        ex = sample(direction_x[f], xi, yi, grid_x_min, grid_y_min, resolution)
-        ey = sample(direction_y[f], xi, yi, grid_x_min, grid_y_min, resolution)
-        norm = math.hypot(ex, ey)
-        if norm > 1e-9:
-            ex /= norm
-            ey /= norm
+        ex, ey = desired_direction(
+            direction_x[field_of[i]], direction_y[field_of[i]], xi, yi, grid_x_min, grid_y_min,
+            resolution,
+        )  # fmt: skip
         ax = (desired_speed[i] * ex - vx[i]) / relaxation_time
         ay = (desired_speed[i] * ey - vy[i]) / relaxation_time
         cx = min(max(int((xi - cell_x_min) / cell_size), 0), cell_columns - 1)
@@ -353,16 +369,8 @@ def sfm_accelerations(
                 ay += push * ny_
         clearance = sample(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
         if clearance < reach:
-            h = resolution
-            gx = sample(wall_distance, xi + h, yi, grid_x_min, grid_y_min, resolution) - sample(
-                wall_distance, xi - h, yi, grid_x_min, grid_y_min, resolution
-            )
-            gy = sample(wall_distance, xi, yi + h, grid_x_min, grid_y_min, resolution) - sample(
-                wall_distance, xi, yi - h, grid_x_min, grid_y_min, resolution
-            )
-            g = math.hypot(gx, gy)
-            if g > 1e-9:
-                nx_, ny_ = gx / g, gy / g
+            nx_, ny_ = wall_normal(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
+            if nx_ != 0.0 or ny_ != 0.0:
                 overlap = ri - clearance
                 push = strength * math.exp(overlap / range_m)
                 if overlap > 0.0:

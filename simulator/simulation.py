@@ -30,6 +30,13 @@ _MAX_CELLS = 8_000_000
 _SFM_CELL_SIZE_M = 2.0  # social forces beyond 2 m are below 1e-9 of the driving force
 
 
+def _check_positive(parameters: object) -> None:
+    """Every field of a model's parameter object must be a positive number."""
+    for name, value in vars(parameters).items():
+        if not (isinstance(value, int | float) and value > 0):
+            raise SimulationError(f"model parameter {name} must be positive, got {value!r}")
+
+
 @dataclass(frozen=True, kw_only=True)
 class CollisionFreeSpeedModel:
     """Parameters of the collision-free speed model (Tordeux et al. 2016).
@@ -47,9 +54,7 @@ class CollisionFreeSpeedModel:
     wall_range_m: float = 0.02
 
     def __post_init__(self) -> None:
-        for name, value in vars(self).items():
-            if not (isinstance(value, int | float) and value > 0):
-                raise SimulationError(f"model parameter {name} must be positive, got {value!r}")
+        _check_positive(self)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,9 +71,7 @@ class SocialForceModel:
     max_speed_factor: float = 1.3
 
     def __post_init__(self) -> None:
-        for name, value in vars(self).items():
-            if not (isinstance(value, int | float) and value > 0):
-                raise SimulationError(f"model parameter {name} must be positive, got {value!r}")
+        _check_positive(self)
 
 
 def weidmann_speeds(rng: np.random.Generator, n: int) -> FloatArray:
