@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import numpy.typing as npt
 from shapely.geometry.base import BaseGeometry
@@ -26,6 +27,11 @@ EXIT_CHOICE_INTERVAL_S = 1.0
 _SFM_SUBSTEP_S = 0.01  # the body-force stiffness needs steps of 0.01 s or less
 # Any open exit (the nearest one, by travel time) is field key -1; exit k is key k.
 ANY_EXIT = -1
+# The structure of arrays: one entry per agent id (grown together).
+_PER_AGENT_ARRAYS = (
+    "_x", "_y", "_vx", "_vy", "_radius", "_speed0", "_start_time", "_exit_used", "_target",
+    "_chooses", "_reconsiders", "_inside", "_exit_time",
+)  # fmt: skip
 _MAX_CELLS = 8_000_000
 _SFM_CELL_SIZE_M = 2.0  # social forces beyond 2 m are below 1e-9 of the driving force
 
@@ -418,7 +424,7 @@ class Simulation:
             grid.x_min, grid.y_min, self._cell_size, self._cell_columns, self._cell_rows,
             direction_x, direction_y, travel_time, grid.distance_to_wall, grid.x_min, grid.y_min,
             grid.resolution, p.time_gap_s, p.neighbour_strength, p.neighbour_range_m,
-            p.wall_strength, p.wall_range_m, ex, ey, speed,
+            p.wall_strength, p.wall_range_m, ex, ey, speed, 8 * numba.get_num_threads(),
         )  # fmt: skip
         self._vx[alive] = ex[alive] * speed[alive]
         self._vy[alive] = ey[alive] * speed[alive]
@@ -532,20 +538,7 @@ class Simulation:
         if needed <= capacity:
             return
         new_capacity = max(needed, 2 * capacity)
-        for name in (
-            "_x",
-            "_y",
-            "_vx",
-            "_vy",
-            "_radius",
-            "_speed0",
-            "_start_time",
-            "_reconsiders",
-            "_exit_used",
-            "_target",
-            "_inside",
-            "_exit_time",
-        ):
+        for name in _PER_AGENT_ARRAYS:
             old = getattr(self, name)
             fill = np.nan if name == "_exit_time" else 0
             grown = np.full(new_capacity, fill, dtype=old.dtype)

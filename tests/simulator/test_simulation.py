@@ -199,3 +199,17 @@ def test_social_force_model_is_reproducible_and_takes_its_own_parameters() -> No
                    parameters=CollisionFreeSpeedModel())  # fmt: skip
     with pytest.raises(SimulationError, match="must be positive"):
         SocialForceModel(relaxation_time_s=0.0)
+
+
+def test_many_agents_added_in_batches_keep_every_per_agent_field() -> None:
+    """The arrays grow together past their first capacity (1,024)."""
+    sim = Simulation(walkable_area=box(0, 0, 60, 60), exits=[box(59.8, 0, 60, 60)], seed=0)
+    xs, ys = np.meshgrid(np.arange(1, 59, 1.0), np.arange(1, 59, 1.0))
+    points = np.column_stack([xs.ravel(), ys.ravel()])
+    first = sim.add_agents(positions=points[:1000], exit=0, start_time=5.0)
+    second = sim.add_agents(positions=points[1000:2500])
+    assert second[-1] == 2499 and sim.agent_count == 2500
+    assert (sim._target[first] == 0).all() and (sim._start_time[first] == 5.0).all()
+    assert sim._chooses[second].all() and not sim._chooses[first].any()
+    sim.step(2)
+    np.testing.assert_array_equal(sim.positions[: len(first)], points[:1000])  # still waiting
