@@ -53,8 +53,10 @@ def draw_site(site: Site, *, ax: Axes | None = None, labels: bool = True) -> Fig
             _fill(ax, place.footprint, facecolor="none", edgecolor=colour, lw=0.8, zorder=5)
         ax.plot(place.x, place.y, marker, color=colour, ms=6 if marker != "*" else 12, zorder=6)
         if labels and place.kind in _LABELLED:
+            # Gates carry their description in brackets; the number alone keeps the stadium legible.
+            label = place.name.split(" (")[0] if place.kind is PlaceKind.GATE else place.name
             ax.annotate(
-                place.name,
+                label,
                 (place.x, place.y),
                 xytext=(4, 4),
                 textcoords="offset points",
