@@ -175,7 +175,7 @@ def _places_from_tags(features: gpd.GeoDataFrame, frame: LocalFrame) -> list[Pla
         display_name = str(row.get("name"))
         fields: dict[str, Any] = {}
         if kind is PlaceKind.TRANSIT_STOP:
-            fields["stop_code"] = str(row.get("ref") or "") if tag(row, "ref") else ""
+            fields["stop_code"] = str(row["ref"]) if tag(row, "ref") else ""
             fields["modes"] = tuple(m for m in _STOP_MODES if tag(row, m) == "yes")
             display_name = f"{display_name} {fields['stop_code']}".strip()
         places.append(

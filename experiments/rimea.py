@@ -16,6 +16,7 @@ from shapely.geometry import Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from simulator import Simulation
+from simulator.simulation import weidmann_speeds
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,15 @@ def test_5(seed: int = 0) -> RimeaResult:
     )
 
 
-def test_6(seed: int = 0) -> RimeaResult:
+def rimea_6_geometry() -> tuple[Polygon, Polygon]:
+    """10 m up a 2 m corridor, a left turn, 10 m along; the exit at the far end."""
     area = shapely.union_all([box(0, 0, 2, 12), box(-10, 10, 2, 12)])
-    sim = Simulation(walkable_area=area, exits=[box(-10, 10, -9.8, 12)], seed=seed)
+    return area, box(-10, 10, -9.8, 12)  # type: ignore[return-value]
+
+
+def test_6(seed: int = 0) -> RimeaResult:
+    area, exit_polygon = rimea_6_geometry()
+    sim = Simulation(walkable_area=area, exits=[exit_polygon], seed=seed)
     sim.add_agents(positions=_grid(0.3, 1.7, 0.3, 5.7, 20, seed))
     exact = area.buffer(1e-9)
     outside = 0
@@ -108,8 +115,8 @@ def test_7(seed: int = 0) -> RimeaResult:
     """Desired speeds from Weidmann's adult distribution; measured free walking speeds match."""
     sim = Simulation(walkable_area=box(0, 0, 60, 30), exits=[box(59.8, 0, 60, 30)], seed=seed)
     ys = np.linspace(0.5, 29.5, 50)
-    sim.add_agents(positions=np.column_stack([np.full(50, 1.0), ys]))
-    assigned = sim._speed0[:50].copy()
+    assigned = weidmann_speeds(np.random.default_rng(seed), 50)
+    sim.add_agents(positions=np.column_stack([np.full(50, 1.0), ys]), desired_speed=assigned)
     sim.step(100)  # 5 s: past the first step from rest
     start = sim.positions.copy()
     sim.step(100)

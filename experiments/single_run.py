@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from evac.errors import ScenarioError
 from scenarios.scenario_file import Scenario
-from simulator import Hdf5TrajectoryWriter, LineCounter, Simulation, max_density_per_m2
+from simulator import Hdf5TrajectoryWriter, Simulation, max_density_per_m2
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -95,6 +95,7 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
     sim = Simulation(
         walkable_area=scenario.walkable_area, exits=scenario.exits, model=scenario.model,
         dt=scenario.dt, seed=seed, trajectory_writer=writer,
+        measurement_lines=scenario.measurement_lines,
     )  # fmt: skip
     rng = np.random.default_rng(seed)
     for index, group in enumerate(scenario.agents):
@@ -102,9 +103,6 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
             group.area, group.count, rng, radius=sim.parameters.radius_m, key=f"agents[{index}]"
         )
         sim.add_agents(positions=positions, exit=group.exit, desired_speed=group.desired_speed)
-    counters = {
-        name: LineCounter(line, name=name) for name, line in scenario.measurement_lines.items()
-    }
     steps = round(scenario.duration_s / scenario.dt)
     peak_density = max_density_per_m2(sim.positions)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
@@ -112,26 +110,19 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
         for step in range(steps):
             if sim.agent_count == 0:
                 break
-            ids, before = sim.ids, sim.positions
             sim.step()
-            if counters:
-                still = np.isin(ids, sim.ids)
-                after = before.copy()
-                after[still] = sim.positions[np.isin(sim.ids, ids[still])]
-                for counter in counters.values():
-                    counter.update(before, after)
             if step % scenario.trajectory_every_nth_frame == 0:
                 peak_density = max(peak_density, max_density_per_m2(sim.positions))
             progress.update(task, advance=1)
     sim.close()
-    summary = _summary(scenario, sim, seed, counters, peak_density, time.perf_counter() - started)
+    summary = _summary(scenario, sim, seed, peak_density, time.perf_counter() - started)
     (folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     _evacuation_curve(sim.exit_times, folder / "evacuation_curve.png", title=scenario.name)
     return summary
 
 
 def _summary(
-    scenario: Scenario, sim: Simulation, seed: int, counters: dict[str, LineCounter],
+    scenario: Scenario, sim: Simulation, seed: int,
     peak_density: float, wall_time: float,
 ) -> dict[str, Any]:  # fmt: skip
     times = sim.exit_times
@@ -162,7 +153,7 @@ def _summary(
                 "net": c.net,
                 "mean_per_s": round((c.forward + c.backward) / elapsed, 3) if elapsed else 0.0,
             }
-            for name, c in counters.items()
+            for name, c in sim.line_counts.items()
         },
         "simulated_time_s": round(elapsed, 2),
         "wall_time_s": round(wall_time, 2),

@@ -15,12 +15,12 @@ import numpy.typing as npt
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
-from simulator.measurement import LineCounter, max_density_per_m2
+from simulator.measurement import max_density_per_m2
 from simulator.simulation import CollisionFreeSpeedModel, Simulation
 
 
 def _net_flow(model: EvacuationModel, *, name: str) -> float:
-    return model.lines[name].net
+    return model.simulation.line_counts[name].net
 
 
 class EvacuationModel(mesa.Model):  # type: ignore[misc]
@@ -47,38 +47,27 @@ class EvacuationModel(mesa.Model):  # type: ignore[misc]
         engine_seed = int(self.rng.integers(2**31 - 1))
         self.simulation = Simulation(
             walkable_area=walkable_area, exits=exits, dt=dt, seed=engine_seed,
-            parameters=parameters,
+            parameters=parameters, measurement_lines=measurement_lines,
         )  # fmt: skip
         self.simulation.add_agents(positions=positions)
         self.steps_per_tick = steps_per_tick
-        self.lines = {
-            name: LineCounter(line, name=name) for name, line in (measurement_lines or {}).items()
-        }
         reporters: dict[str, Callable[[EvacuationModel], float]] = {
             "time_s": lambda m: m.simulation.time,
             "evacuated": lambda m: int(np.isfinite(m.simulation.exit_times).sum()),
             "inside": lambda m: m.simulation.agent_count,
             "max_density_per_m2": lambda m: max_density_per_m2(m.simulation.positions),
         }
-        for name in self.lines:
+        for name in self.simulation.line_counts:
             reporters[f"flow_{name}"] = partial(_net_flow, name=name)
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
 
     def step(self) -> None:
-        """Advance `steps_per_tick` engine steps, counting line crossings, then collect."""
+        """Advance `steps_per_tick` engine steps (the engine counts line crossings), collect."""
         sim = self.simulation
         for _ in range(self.steps_per_tick):
             if sim.agent_count == 0:
                 self.running = False
                 break
-            ids = sim.ids
-            before = sim.positions
             sim.step()
-            still = np.isin(ids, sim.ids)
-            after = before.copy()
-            after[still] = sim.positions[np.isin(sim.ids, ids[still])]
-            # Agents that left this step crossed nothing we can see: keep them where they were.
-            for counter in self.lines.values():
-                counter.update(before, after)
         self.datacollector.collect(self)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 import numpy.typing as npt
+from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
 from evac.errors import SimulationError
 from simulator import kernels
 from simulator.exit_choice import SPECIFIC_FLOW_PER_M_S, choose_exits, exit_width_m
 from simulator.floor_field import FloorField, compute_floor_field
+from simulator.measurement import LineCounter
 from simulator.trajectory_writer import TrajectoryWriter
 from simulator.venue import Venue, build_venue
 
@@ -115,6 +117,7 @@ class Simulation:
         resolution: float | None = None,
         parameters: CollisionFreeSpeedModel | SocialForceModel | None = None,
         trajectory_writer: TrajectoryWriter | None = None,
+        measurement_lines: Mapping[str, LineString] | None = None,
         exit_choice: str = "queue",
         reconsider_share: float = 0.5,
     ) -> None:
@@ -125,6 +128,10 @@ class Simulation:
                 f"unknown exit_choice '{exit_choice}' (expected one of: {', '.join(EXIT_CHOICES)})"
             )
         self.exit_choice = exit_choice
+        self.line_counts: dict[str, LineCounter] = {
+            name: LineCounter(line, name=name) for name, line in (measurement_lines or {}).items()
+        }
+        """Crossings of each measurement line so far (left to right of the line is forward)."""
         if not 0.0 <= reconsider_share <= 1.0:
             raise SimulationError(f"reconsider_share must be in 0..1, got {reconsider_share!r}")
         self.reconsider_share = reconsider_share
@@ -354,12 +361,17 @@ class Simulation:
             self._x, self._y, alive, grid.x_min, grid.y_min, self._cell_size,
             self._cell_columns, self._cell_rows,
         )  # fmt: skip
+        before = np.column_stack([self._x[alive], self._y[alive]]) if self.line_counts else None
         if isinstance(p, SocialForceModel):
             self._move_sfm(p, alive, moving_speed, field_of, cell_start, ordered, direction_x,
                            direction_y)  # fmt: skip
         else:
             self._move_cfsm(p, alive, moving_speed, field_of, cell_start, ordered, direction_x,
                             direction_y, travel_time)  # fmt: skip
+        if before is not None:
+            after = np.column_stack([self._x[alive], self._y[alive]])
+            for counter in self.line_counts.values():
+                counter.update(before, after)
         self.time += self.dt
         out = kernels.exits_reached(
             self._x, self._y, alive, self.venue.exit_cells, self._exit_open, grid.x_min,

@@ -8,6 +8,7 @@ import shapely
 from shapely.geometry import Point, Polygon, box
 
 from evac.errors import SimulationError
+from experiments.rimea import rimea_6_geometry, rimea_9_geometry
 from simulator import Simulation
 
 
@@ -20,14 +21,8 @@ def test_rimea_1_straight_corridor() -> None:
     assert 26.0 <= sim.exit_times[0] <= 34.0
 
 
-def rimea_6_corner() -> tuple[Polygon, Polygon]:
-    """10 m up a 2 m corridor, a left turn, 10 m along; the exit at the far end."""
-    area = shapely.union_all([box(0, 0, 2, 12), box(-10, 10, 2, 12)])
-    return area, box(-10, 10, -9.8, 12)  # type: ignore[return-value]
-
-
 def test_rimea_6_nobody_passes_through_walls() -> None:
-    area, exit_polygon = rimea_6_corner()
+    area, exit_polygon = rimea_6_geometry()
     sim = Simulation(walkable_area=area, exits=[exit_polygon], seed=3)
     rng = np.random.default_rng(3)
     start = np.column_stack([rng.uniform(0.3, 1.7, 20), np.linspace(0.3, 5.7, 20)])
@@ -39,17 +34,9 @@ def test_rimea_6_nobody_passes_through_walls() -> None:
     assert sim.agent_count == 0
 
 
-def rimea_9_room() -> tuple[Polygon, list[Polygon]]:
-    """30 m x 20 m, four 1 m doors, two on each long wall, 4 m from the corners."""
-    doors = [box(4, -0.5, 5, 0), box(25, -0.5, 26, 0), box(4, 20, 5, 20.5), box(25, 20, 26, 20.5)]
-    exits = [box(4, -0.5, 5, -0.3), box(25, -0.5, 26, -0.3),
-             box(4, 20.3, 5, 20.5), box(25, 20.3, 26, 20.5)]  # fmt: skip
-    return shapely.union_all([box(0, 0, 30, 20), *doors]), exits  # type: ignore[return-value]
-
-
 @pytest.mark.slow
 def test_rimea_9_closing_two_exits_about_doubles_the_time_and_nobody_sticks() -> None:
-    area, exits = rimea_9_room()
+    area, exits = rimea_9_geometry()
     xs, ys = np.meshgrid(np.linspace(1, 29, 40), np.linspace(1, 19, 25))
     start = np.column_stack([xs.ravel(), ys.ravel()])
     times = []
@@ -171,7 +158,7 @@ def test_social_force_model_rimea_1_and_6() -> None:
     sim.add_agents(positions=[[0.5, 1.0]], desired_speed=1.33)
     sim.run(max_time_s=60)
     assert 26.0 <= sim.exit_times[0] <= 34.0
-    area, exit_polygon = rimea_6_corner()
+    area, exit_polygon = rimea_6_geometry()
     sim = Simulation(walkable_area=area, exits=[exit_polygon], model="sfm", seed=3)
     sim.add_agents(positions=np.column_stack([np.full(20, 1.0), np.linspace(0.3, 5.7, 20)]))
     exact = area.buffer(1e-9)
