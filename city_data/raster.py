@@ -44,6 +44,33 @@ class WalkableGrid:
         return row, column
 
 
+def fill_cells(
+    cells: npt.NDArray[np.bool_], area: BaseGeometry, *, x_min: float, y_min: float,
+    resolution: float,
+) -> None:  # fmt: skip
+    """Set the cells of a grid whose centres lie in `area`, part by part, each part tested only
+    over the window of its own bounds (a city's many small street polygons cost little)."""
+    rows, columns = cells.shape
+    parts = getattr(area, "geoms", [area])
+    for part in parts:
+        if part.is_empty:
+            continue
+        x0, y0, x1, y1 = part.bounds
+        c0 = max(int(np.floor((x0 - x_min) / resolution)), 0)
+        c1 = min(int(np.ceil((x1 - x_min) / resolution)) + 1, columns)
+        r0 = max(int(np.floor((y0 - y_min) / resolution)), 0)
+        r1 = min(int(np.ceil((y1 - y_min) / resolution)) + 1, rows)
+        if c0 >= c1 or r0 >= r1:
+            continue
+        shapely.prepare(part)
+        xs = x_min + (np.arange(c0, c1) + 0.5) * resolution
+        for start in range(r0, r1, _ROWS_PER_BLOCK):
+            stop = min(start + _ROWS_PER_BLOCK, r1)
+            ys = y_min + (np.arange(start, stop) + 0.5) * resolution
+            grid_x, grid_y = np.meshgrid(xs, ys)
+            cells[start:stop, c0:c1] |= shapely.contains_xy(part, grid_x, grid_y)
+
+
 def rasterise(
     area: BaseGeometry,
     *,
@@ -73,14 +100,8 @@ def rasterise(
             f"a {resolution} m raster of this area needs {rows * columns:,} cells "
             f"(limit {max_cells:,}); choose a coarser resolution or smaller bounds"
         )
-    shapely.prepare(area)
-    xs = x_min + (np.arange(columns) + 0.5) * resolution
     walkable = np.zeros((rows, columns), dtype=bool)
-    for start in range(0, rows, _ROWS_PER_BLOCK):
-        stop = min(start + _ROWS_PER_BLOCK, rows)
-        ys = y_min + (np.arange(start, stop) + 0.5) * resolution
-        grid_x, grid_y = np.meshgrid(xs, ys)
-        walkable[start:stop] = shapely.contains_xy(area, grid_x, grid_y)
+    fill_cells(walkable, area, x_min=x_min, y_min=y_min, resolution=resolution)
     distance = ndimage.distance_transform_edt(walkable).astype(np.float32) * np.float32(resolution)
     return WalkableGrid(
         x_min=x_min,

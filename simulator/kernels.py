@@ -19,7 +19,7 @@ _NEIGHBOUR_BUFFER = 512
 IntArray = npt.NDArray[np.int64]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def build_cell_list(
     x: FloatArray,
     y: FloatArray,
@@ -54,7 +54,7 @@ def build_cell_list(
     return cell_start, ordered
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def sample(field: npt.NDArray[np.float32], x: float, y: float, x_min: float, y_min: float,
            resolution: float) -> float:  # fmt: skip
     """Bilinear interpolation of a cell-centred grid field at (x, y); edges are clamped."""
@@ -70,7 +70,7 @@ def sample(field: npt.NDArray[np.float32], x: float, y: float, x_min: float, y_m
     return float(top * (1 - ty) + bottom * ty)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def cell_value(field: npt.NDArray[np.bool_], x: float, y: float, x_min: float, y_min: float,
                resolution: float) -> bool:  # fmt: skip
     """The value of the cell holding (x, y); False outside the grid."""
@@ -82,7 +82,7 @@ def cell_value(field: npt.NDArray[np.bool_], x: float, y: float, x_min: float, y
     return bool(field[i, j])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def desired_direction(direction_x: npt.NDArray[np.float32], direction_y: npt.NDArray[np.float32],
                       x: float, y: float, x_min: float, y_min: float,
                       resolution: float) -> tuple[float, float]:  # fmt: skip
@@ -95,7 +95,7 @@ def desired_direction(direction_x: npt.NDArray[np.float32], direction_y: npt.NDA
     return 0.0, 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def wall_normal(wall_distance: npt.NDArray[np.float32], x: float, y: float, x_min: float,
                 y_min: float, resolution: float) -> tuple[float, float]:  # fmt: skip
     """Unit vector away from the nearest wall (the gradient of the distance field); zero if flat."""
@@ -112,7 +112,7 @@ def wall_normal(wall_distance: npt.NDArray[np.float32], x: float, y: float, x_mi
     return 0.0, 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def cell_float(field: npt.NDArray[np.float32], x: float, y: float, x_min: float, y_min: float,
                resolution: float) -> float:  # fmt: skip
     """The value of the cell holding (x, y) (clamped to the grid)."""
@@ -122,7 +122,7 @@ def cell_float(field: npt.NDArray[np.float32], x: float, y: float, x_min: float,
     return float(field[i, j])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def cfsm_velocities(
     x: FloatArray, y: FloatArray, radius: FloatArray, desired_speed: FloatArray, field_of: IntArray,
     cell_start: IntArray, ordered: IntArray, cell_x_min: float, cell_y_min: float,
@@ -131,8 +131,8 @@ def cfsm_velocities(
     travel_time: npt.NDArray[np.float32],
     wall_distance: npt.NDArray[np.float32], grid_x_min: float, grid_y_min: float,
     resolution: float, time_gap: float, neighbour_strength: float, neighbour_range: float,
-    wall_strength: float, wall_range: float, out_ex: FloatArray, out_ey: FloatArray,
-    out_speed: FloatArray, chunk_count: int,
+    wall_strength: float, wall_range: float, out_vx: FloatArray, out_vy: FloatArray,
+    chunk_count: int, cells_per_reach: int,
 ) -> None:  # fmt: skip
     """Collision-free speed model (Tordeux, Chraibi & Seyfried 2016).
 
@@ -140,7 +140,7 @@ def cfsm_velocities(
     normalised. Speed: min(v0, max(0, s / T)), s the free distance to the nearest agent ahead
     within a lane one body wide.
     """
-    reach = cell_size
+    reach = cell_size * cells_per_reach
     # Repulsion beyond ten ranges is below 1e-4 of the desired direction's weight: skip the exp.
     push_reach = 10.0 * neighbour_range
     # Gather positions in cell order once, so that neighbour loops read contiguous memory.
@@ -150,7 +150,7 @@ def cfsm_velocities(
     sr = np.empty(n)
     sf = np.empty(n, dtype=np.int64)
     remaining = np.empty(n)
-    for m in range(n):
+    for m in prange(n):
         i = ordered[m]
         sx[m] = x[i]
         sy[m] = y[i]
@@ -164,40 +164,46 @@ def cfsm_velocities(
     # number of threads.
     chunks = min(n, chunk_count)
     per_chunk = (n + chunks - 1) // chunks if chunks else 0
-    headway_reach = reach + 2.0 * (sr.max() if n else 0.0)
+    reach_squared = reach * reach
+    inverse_range = 1.0 / neighbour_range
+    span = cells_per_reach
     for chunk in prange(chunks):
         buffer = np.empty(_NEIGHBOUR_BUFFER, dtype=np.int64)
+        buffer_dx = np.empty(_NEIGHBOUR_BUFFER)
+        buffer_dy = np.empty(_NEIGHBOUR_BUFFER)
+        buffer_distance = np.empty(_NEIGHBOUR_BUFFER)
         for k in range(chunk * per_chunk, min(n, (chunk + 1) * per_chunk)):
             i = ordered[k]
             xi, yi, ri = sx[k], sy[k], sr[k]
             ex, ey = desired_direction(
-                direction_x[field_of[i]], direction_y[field_of[i]], xi, yi, grid_x_min, grid_y_min,
+                direction_x[sf[k]], direction_y[sf[k]], xi, yi, grid_x_min, grid_y_min,
                 resolution,
             )  # fmt: skip
             desired_x, desired_y = ex, ey
             cx = min(max(int((xi - cell_x_min) / cell_size), 0), cell_columns - 1)
             cy = min(max(int((yi - cell_y_min) / cell_size), 0), cell_rows - 1)
-            y_lo, y_hi = max(cy - 1, 0), min(cy + 2, cell_rows)
-            x_lo, x_hi = max(cx - 1, 0), min(cx + 2, cell_columns)
+            y_lo, y_hi = max(cy - span, 0), min(cy + span + 1, cell_rows)
+            x_lo, x_hi = max(cx - span, 0), min(cx + span + 1, cell_columns)
             found = 0
             for ny in range(y_lo, y_hi):
                 row = ny * cell_columns
                 for m in range(cell_start[row + x_lo], cell_start[row + x_hi]):
-                    if m == k:
+                    dx = sx[m] - xi
+                    dy = sy[m] - yi
+                    squared = dx * dx + dy * dy
+                    if squared > reach_squared or m == k or found >= _NEIGHBOUR_BUFFER:
                         continue
-                    dx = xi - sx[m]
-                    dy = yi - sy[m]
-                    distance = math.hypot(dx, dy)
-                    if distance <= headway_reach:
-                        if found < _NEIGHBOUR_BUFFER:
-                            buffer[found] = m
-                        found += 1
-                    contact = ri + sr[m]
-                    if distance - contact > push_reach or distance < 1e-9:
-                        continue
-                    push = neighbour_strength * math.exp((contact - distance) / neighbour_range)
-                    ex += push * dx / distance
-                    ey += push * dy / distance
+                    distance = math.sqrt(squared)
+                    buffer[found] = m
+                    buffer_dx[found] = dx
+                    buffer_dy[found] = dy
+                    buffer_distance[found] = distance
+                    found += 1
+                    gap = distance - ri - sr[m]
+                    if gap <= push_reach and distance > 1e-9:
+                        push = neighbour_strength * math.exp(-gap * inverse_range) / distance
+                        ex -= push * dx
+                        ey -= push * dy
             clearance = sample(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
             if clearance < ri + 5 * wall_range + resolution:
                 wx, wy = wall_normal(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
@@ -217,33 +223,28 @@ def cfsm_velocities(
             away_y = 0.0
             # More neighbours within reach than the buffer holds would need over 60 persons/m²;
             # the nearest are the ones that matter for the headway.
-            for b in range(min(found, _NEIGHBOUR_BUFFER)):
+            for b in range(found):
                 m = buffer[b]
-                dx = sx[m] - xi
-                dy = sy[m] - yi
+                dx = buffer_dx[b]
+                dy = buffer_dy[b]
+                distance = buffer_distance[b]
                 contact = ri + sr[m]
-                squared = dx * dx + dy * dy
-                if squared < contact * contact and squared > 1e-18:
-                    distance = math.sqrt(squared)
+                if distance < contact and distance > 1e-9:
                     overlapped = True
                     away_x -= dx / distance
                     away_y -= dy / distance
-                ahead = dx * ex + dy * ey
-                if ahead > 0.0 and abs(dx * ey - dy * ex) < contact:
-                    free = min(free, math.sqrt(squared) - contact)
-                ahead = dx * desired_x + dy * desired_y
+                if dx * ex + dy * ey > 0.0 and abs(dx * ey - dy * ex) < contact:
+                    free = min(free, distance - contact)
                 # In the way along the desired direction, unless further from the goal than i
                 # (on the same field): the one nearer the door goes first.
-                queued_behind = sf[m] == sf[k] and (
-                    remaining[m] > remaining[k]
-                    or (remaining[m] == remaining[k] and ordered[m] > ordered[k])
-                )
-                if (
-                    ahead > 0.0
-                    and not queued_behind
-                    and abs(dx * desired_y - dy * desired_x) < contact
-                ):
-                    free_desired = min(free_desired, math.sqrt(squared) - contact)
+                in_lane = abs(dx * desired_y - dy * desired_x) < contact
+                if dx * desired_x + dy * desired_y > 0.0 and in_lane:
+                    queued_behind = sf[m] == sf[k] and (
+                        remaining[m] > remaining[k]
+                        or (remaining[m] == remaining[k] and ordered[m] > ordered[k])
+                    )
+                    if not queued_behind:
+                        free_desired = min(free_desired, distance - contact)
             speed = min(desired_speed[i], max(0.0, free / time_gap))
             if speed < 0.05 * desired_speed[i] and free_desired > free:
                 # Pressed sideways against someone (or a wall) with the way ahead open: take it.
@@ -258,12 +259,11 @@ def cfsm_velocities(
                 ex = away_x / away
                 ey = away_y / away
                 speed = 0.1 * desired_speed[i]
-            out_ex[i] = ex
-            out_ey[i] = ey
-            out_speed[i] = speed
+            out_vx[i] = ex * speed
+            out_vy[i] = ey * speed
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def segment_clear(walkable: npt.NDArray[np.bool_], x0: float, y0: float, x1: float, y1: float,
                   x_min: float, y_min: float, resolution: float) -> bool:  # fmt: skip
     """Whether every point of the segment, sampled every half cell, lies in a walkable cell."""
@@ -284,7 +284,7 @@ def segment_clear(walkable: npt.NDArray[np.bool_], x0: float, y0: float, x1: flo
     return True
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def advance(
     x: FloatArray, y: FloatArray, vx: FloatArray, vy: FloatArray, alive: IntArray,
     walkable: npt.NDArray[np.bool_], grid_x_min: float, grid_y_min: float, resolution: float,
@@ -309,7 +309,7 @@ def advance(
             out_x[i], out_y[i] = x0, y0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def exits_reached(
     x: FloatArray, y: FloatArray, alive: IntArray, exit_cells: npt.NDArray[np.int16],
     exit_open: npt.NDArray[np.bool_], grid_x_min: float, grid_y_min: float, resolution: float,
@@ -330,7 +330,7 @@ def exits_reached(
     return out[:n]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def sfm_accelerations(
     x: FloatArray, y: FloatArray, vx: FloatArray, vy: FloatArray, radius: FloatArray,
     desired_speed: FloatArray, field_of: IntArray, cell_start: IntArray, ordered: IntArray,

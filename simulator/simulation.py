@@ -32,9 +32,11 @@ ANY_EXIT = -1
 # The structure of arrays: one entry per agent id (grown together).
 _PER_AGENT_ARRAYS = (
     "_x", "_y", "_vx", "_vy", "_radius", "_speed0", "_start_time", "_exit_used", "_target",
-    "_chooses", "_reconsiders", "_inside", "_exit_time",
+    "_chooses", "_reconsiders", "_inside", "_exit_time", "_field_of", "_moving_speed",
 )  # fmt: skip
 _MAX_CELLS = 8_000_000
+_CELLS_PER_REACH = 3
+_CELLS_PER_AGENT = 8  # neighbour-search cells per agent at most (then coarser cells)
 _SFM_CELL_SIZE_M = 2.0  # social forces beyond 2 m are below 1e-9 of the driving force
 
 
@@ -179,6 +181,12 @@ class Simulation:
         self._next_choice_time = 0.0
         self._inside = np.zeros(capacity, dtype=np.bool_)
         self._exit_time = np.full(capacity, np.nan)
+        self._field_of = np.zeros(capacity, dtype=np.int64)
+        self._moving_speed = np.zeros(capacity)
+        # Caches kept between steps (the per-step work is O(agents inside), not O(ever added)):
+        self._alive: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # ids inside, ascending
+        self._fields_stale = True  # targets changed: field stack and field_of to rebuild
+        self._last_start_time = 0.0  # after this everyone has started: moving speed = desired
 
     # -- agents ------------------------------------------------------------------------------
 
@@ -226,6 +234,7 @@ class Simulation:
         self._radius[ids] = self.parameters.radius_m
         self._speed0[ids] = speeds
         self._start_time[ids] = starts
+        self._moving_speed[ids] = np.where(starts <= self.time, speeds, 0.0)
         self._exit_used[ids] = -1
         self._target[ids] = target
         self._chooses[ids] = target == ANY_EXIT
@@ -234,12 +243,16 @@ class Simulation:
         self._inside[ids] = True
         self._exit_time[ids] = np.nan
         self._n += n
+        self._alive = np.concatenate([self._alive, ids])
+        self._fields_stale = True
+        self._last_start_time = max(self._last_start_time, float(starts.max(initial=0.0)))
         return ids
 
     def remove_agents(self, ids: npt.ArrayLike) -> None:
         """Take agents out of the simulation (O(1) each); their exit time stays NaN."""
         index = self._check_ids(ids)
         self._inside[index] = False
+        self._alive = self._alive[self._inside[self._alive]]
 
     def set_exit(self, ids: npt.ArrayLike, exit: int | None) -> None:
         """Send agents to another exit (None: the quickest open one) from now on."""
@@ -247,6 +260,7 @@ class Simulation:
         self._target[index] = self._check_exit(exit)
         self._chooses[index] = exit is None
         self._next_choice_time = self.time
+        self._fields_stale = True
 
     def close_exit(self, index: int) -> None:
         """Close an exit: nobody leaves through it; agents bound for it re-route to the others."""
@@ -261,6 +275,7 @@ class Simulation:
         self._chooses[bound] = True  # their door is shut: they choose again
         self._fields.clear()
         self._stack = None
+        self._fields_stale = True
         self._next_choice_time = self.time
 
     def open_exit(self, index: int) -> None:
@@ -270,6 +285,7 @@ class Simulation:
             self._exit_open[index] = True
             self._fields.clear()
             self._stack = None
+            self._fields_stale = True
             self._next_choice_time = self.time
 
     # -- time --------------------------------------------------------------------------------
@@ -301,23 +317,23 @@ class Simulation:
     @property
     def agent_count(self) -> int:
         """Agents still inside."""
-        return int(self._inside[: self._n].sum())
+        return int(self._alive.size)
 
     @property
     def ids(self) -> npt.NDArray[np.int64]:
         """Ids of the agents still inside, ascending."""
-        return np.flatnonzero(self._inside[: self._n])
+        return self._alive.copy()
 
     @property
     def positions(self) -> FloatArray:
         """Positions (agent_count, 2) of the agents still inside, in the order of `ids`."""
-        alive = self.ids
+        alive = self._alive
         return np.column_stack([self._x[alive], self._y[alive]])
 
     @property
     def velocities(self) -> FloatArray:
         """Velocities (agent_count, 2) in m/s, in the order of `ids`."""
-        alive = self.ids
+        alive = self._alive
         return np.column_stack([self._vx[alive], self._vy[alive]])
 
     @property
@@ -335,10 +351,10 @@ class Simulation:
     def _step_once(self) -> None:
         if self._writer is not None and self.frame % self._writer.every_nth_frame == 0:
             self._writer.write_frame(
-                self.frame // self._writer.every_nth_frame, self.ids, self.positions
+                self.frame // self._writer.every_nth_frame, self._alive, self.positions
             )
         self.frame += 1
-        alive = self.ids
+        alive = self._alive
         if alive.size == 0:
             self.time += self.dt
             return
@@ -346,27 +362,23 @@ class Simulation:
         if self.exit_choice == "queue" and self.time >= self._next_choice_time:
             self._choose_exits(alive)
             self._next_choice_time = self.time + EXIT_CHOICE_INTERVAL_S
-        keys, direction_x, direction_y, travel_time = self._direction_stack(alive)
-        slot_of_key = np.full(len(self.venue.exits) + 1, -1, dtype=np.int64)
-        slot_of_key[np.array(keys) + 1] = np.arange(len(keys))
-        field_of = np.zeros(self._x.size, dtype=np.int64)
-        field_of[alive] = slot_of_key[self._target[alive] + 1]
+        _, direction_x, direction_y, travel_time = self._direction_stack(alive)
         # Agents still in their pre-movement time stand still (and are in others' way).
-        moving_speed = np.where(self._start_time <= self.time, self._speed0, 0.0)
-        # Cells as small as the model allows: the neighbour search covers 3 x 3 cells.
-        self._cell_size = self._interaction_reach(alive, moving_speed)
-        self._cell_columns = max(1, int(np.ceil(grid.shape[1] * grid.resolution / self._cell_size)))
-        self._cell_rows = max(1, int(np.ceil(grid.shape[0] * grid.resolution / self._cell_size)))
+        if self.time < self._last_start_time + self.dt:
+            self._moving_speed[alive] = np.where(
+                self._start_time[alive] <= self.time, self._speed0[alive], 0.0
+            )
+        moving_speed = self._moving_speed
+        self._place_cells(alive, moving_speed)
         cell_start, ordered = kernels.build_cell_list(
-            self._x, self._y, alive, grid.x_min, grid.y_min, self._cell_size,
+            self._x, self._y, alive, self._cell_x_min, self._cell_y_min, self._cell_size,
             self._cell_columns, self._cell_rows,
         )  # fmt: skip
         before = np.column_stack([self._x[alive], self._y[alive]]) if self.line_counts else None
         if isinstance(p, SocialForceModel):
-            self._move_sfm(p, alive, moving_speed, field_of, cell_start, ordered, direction_x,
-                           direction_y)  # fmt: skip
+            self._move_sfm(p, alive, moving_speed, cell_start, ordered, direction_x, direction_y)
         else:
-            self._move_cfsm(p, alive, moving_speed, field_of, cell_start, ordered, direction_x,
+            self._move_cfsm(p, alive, moving_speed, cell_start, ordered, direction_x,
                             direction_y, travel_time)  # fmt: skip
         if before is not None:
             after = np.column_stack([self._x[alive], self._y[alive]])
@@ -377,11 +389,12 @@ class Simulation:
             self._x, self._y, alive, self.venue.exit_cells, self._exit_open, grid.x_min,
             grid.y_min, grid.resolution,
         )  # fmt: skip
-        self._inside[out] = False
-        self._exit_time[out] = self.time
-        cells = self.venue.exit_cells
-        rows, columns = grid.cell_of(self._x[out], self._y[out])
-        self._exit_used[out] = cells[rows, columns]
+        if out.size:
+            self._inside[out] = False
+            self._alive = alive[self._inside[alive]]
+            self._exit_time[out] = self.time
+            rows, columns = grid.cell_of(self._x[out], self._y[out])
+            self._exit_used[out] = self.venue.exit_cells[rows, columns]
 
     def _choose_exits(self, alive: npt.NDArray[np.int64]) -> None:
         """Re-decide the exit of every free chooser (queue-aware; see exit_choice)."""
@@ -391,6 +404,7 @@ class Simulation:
             return
         if open_exits.size == 1:
             self._target[alive[choosers]] = int(open_exits[0])
+            self._fields_stale = True
             return
         grid = self.venue.grid
         rows, columns = grid.cell_of(self._x[alive], self._y[alive])
@@ -407,9 +421,28 @@ class Simulation:
         undecided = self._target[alive[choosers]] < 0
         keeps = ~undecided & ~self._reconsiders[alive[choosers]]
         self._target[alive[choosers]] = np.where(keeps, self._target[alive[choosers]], chosen)
+        self._fields_stale = True
 
     def _exit_capacity(self) -> FloatArray:
         return np.array([SPECIFIC_FLOW_PER_M_S * exit_width_m(e) for e in self.venue.exits])
+
+    def _place_cells(self, alive: npt.NDArray[np.int64], moving_speed: FloatArray) -> None:
+        """The neighbour-search grid over the agents' bounding box: cells of a c-th of the
+        interaction reach (the search covers (2c + 1)² cells), c as large as keeps the grid
+        within a few cells per agent (a city-sized venue must not cost a city of cells)."""
+        reach = self._interaction_reach(alive, moving_speed)
+        xs, ys = self._x[alive], self._y[alive]
+        self._cell_x_min, self._cell_y_min = float(xs.min()), float(ys.min())
+        width = float(xs.max()) - self._cell_x_min + 1e-6
+        height = float(ys.max()) - self._cell_y_min + 1e-6
+        budget = max(_CELLS_PER_AGENT * alive.size, 1024)
+        per_reach = _CELLS_PER_REACH if self.model == "cfsm" else 1
+        while per_reach > 1 and (width * per_reach / reach) * (height * per_reach / reach) > budget:
+            per_reach -= 1
+        self._cells_per_reach = per_reach
+        self._cell_size = reach / per_reach
+        self._cell_columns = max(1, int(np.ceil(width / self._cell_size)))
+        self._cell_rows = max(1, int(np.ceil(height / self._cell_size)))
 
     def _interaction_reach(self, alive: npt.NDArray[np.int64], moving_speed: FloatArray) -> float:
         """How far neighbours matter: the headway a free walker needs (v0·T + 2r) or the range
@@ -423,35 +456,29 @@ class Simulation:
 
     def _move_cfsm(
         self, p: CollisionFreeSpeedModel, alive: npt.NDArray[np.int64], moving_speed: FloatArray,
-        field_of: npt.NDArray[np.int64], cell_start: npt.NDArray[np.int64],
-        ordered: npt.NDArray[np.int64], direction_x: FloatArray32, direction_y: FloatArray32,
-        travel_time: FloatArray32,
+        cell_start: npt.NDArray[np.int64], ordered: npt.NDArray[np.int64],
+        direction_x: FloatArray32, direction_y: FloatArray32, travel_time: FloatArray32,
     ) -> None:  # fmt: skip
         grid = self.venue.grid
-        ex = np.zeros(self._x.size)
-        ey = np.zeros(self._x.size)
-        speed = np.zeros(self._x.size)
         kernels.cfsm_velocities(
-            self._x, self._y, self._radius, moving_speed, field_of, cell_start, ordered,
-            grid.x_min, grid.y_min, self._cell_size, self._cell_columns, self._cell_rows,
+            self._x, self._y, self._radius, moving_speed, self._field_of, cell_start, ordered,
+            self._cell_x_min, self._cell_y_min, self._cell_size, self._cell_columns,
+            self._cell_rows,
             direction_x, direction_y, travel_time, grid.distance_to_wall, grid.x_min, grid.y_min,
             grid.resolution, p.time_gap_s, p.neighbour_strength, p.neighbour_range_m,
-            p.wall_strength, p.wall_range_m, ex, ey, speed, 8 * numba.get_num_threads(),
+            p.wall_strength, p.wall_range_m, self._vx, self._vy, 8 * numba.get_num_threads(),
+            self._cells_per_reach,
         )  # fmt: skip
-        self._vx[alive] = ex[alive] * speed[alive]
-        self._vy[alive] = ey[alive] * speed[alive]
-        new_x = self._x.copy()
-        new_y = self._y.copy()
+        # Each agent's move reads only its own state: the positions update in place.
         kernels.advance(
             self._x, self._y, self._vx, self._vy, alive, self._movable, grid.x_min, grid.y_min,
-            grid.resolution, self.dt, new_x, new_y,
+            grid.resolution, self.dt, self._x, self._y,
         )  # fmt: skip
-        self._x, self._y = new_x, new_y
 
     def _move_sfm(
         self, p: SocialForceModel, alive: npt.NDArray[np.int64], moving_speed: FloatArray,
-        field_of: npt.NDArray[np.int64], cell_start: npt.NDArray[np.int64],
-        ordered: npt.NDArray[np.int64], direction_x: FloatArray32, direction_y: FloatArray32,
+        cell_start: npt.NDArray[np.int64], ordered: npt.NDArray[np.int64],
+        direction_x: FloatArray32, direction_y: FloatArray32,
     ) -> None:  # fmt: skip
         grid = self.venue.grid
         substeps = max(1, int(np.ceil(self.dt / _SFM_SUBSTEP_S - 1e-9)))
@@ -460,8 +487,9 @@ class Simulation:
         ay = np.zeros(self._x.size)
         for _ in range(substeps):
             kernels.sfm_accelerations(
-                self._x, self._y, self._vx, self._vy, self._radius, moving_speed, field_of,
-                cell_start, ordered, grid.x_min, grid.y_min, self._cell_size, self._cell_columns,
+                self._x, self._y, self._vx, self._vy, self._radius, moving_speed, self._field_of,
+                cell_start, ordered, self._cell_x_min, self._cell_y_min, self._cell_size,
+                self._cell_columns,
                 self._cell_rows, direction_x, direction_y, grid.distance_to_wall, grid.x_min,
                 grid.y_min, grid.resolution, p.relaxation_time_s, p.strength, p.range_m,
                 p.body_stiffness, p.friction, ax, ay,
@@ -487,7 +515,10 @@ class Simulation:
     def _direction_stack(
         self, alive: npt.NDArray[np.int64]
     ) -> tuple[tuple[int, ...], FloatArray32, FloatArray32, FloatArray32]:
-        """Direction and travel-time fields of the targets in use, stacked for the kernel."""
+        """Direction and travel-time fields of the targets in use, stacked for the kernel; also
+        points each agent (`_field_of`) at its slot in the stack. Rebuilt when targets change."""
+        if self._stack is not None and not self._fields_stale:
+            return self._stack
         keys = tuple(int(k) for k in np.unique(self._target[alive]))
         if self._stack is None or self._stack[0] != keys:
             fields = [self._field(key) for key in keys]
@@ -497,6 +528,10 @@ class Simulation:
                 np.stack([f.direction_y for f in fields]),
                 np.stack([f.travel_time.astype(np.float32) for f in fields]),
             )
+        slot_of_key = np.full(len(self.venue.exits) + 1, -1, dtype=np.int64)
+        slot_of_key[np.array(keys) + 1] = np.arange(len(keys))
+        self._field_of[alive] = slot_of_key[self._target[alive] + 1]
+        self._fields_stale = False
         return self._stack
 
     def _field(self, key: int) -> FloorField:

@@ -13,7 +13,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from city_data.raster import WalkableGrid, rasterise
+from city_data.raster import WalkableGrid, fill_cells, rasterise
 from evac.errors import SimulationError
 
 
@@ -78,12 +78,14 @@ def build_venue(
     area_grid = rasterise(walkable_area, resolution=resolution, bounds=bounds)
     exit_cells = np.full(area_grid.walkable.shape, -1, dtype=np.int16)
     for index, exit_polygon in enumerate(checked):
-        # Thin exits on the boundary still cover at least one row of cells.
-        reach = exit_polygon.buffer(resolution * 0.75)
-        mask = rasterise(reach, resolution=resolution, bounds=bounds).walkable
-        mask &= rasterise(
-            walkable_area.buffer(resolution), resolution=resolution, bounds=bounds
-        ).walkable
+        # Thin exits on the boundary still cover at least one row of cells (those of the exit
+        # grown by 3/4 cell that lie within a cell of the walkable area).
+        grown = exit_polygon.buffer(resolution * 0.75)
+        nearby = walkable_area.intersection(grown.envelope.buffer(2 * resolution))
+        reach = grown.intersection(nearby.buffer(resolution))
+        mask = np.zeros(area_grid.walkable.shape, dtype=bool)
+        fill_cells(mask, reach, x_min=area_grid.x_min, y_min=area_grid.y_min,
+                   resolution=resolution)  # fmt: skip
         exit_cells[mask & (exit_cells < 0)] = index
     walkable = area_grid.walkable | (exit_cells >= 0)
     # Beyond an exit is the way out, not a wall: the outside cells whose nearest walkable cell is
