@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from shapely.geometry import Polygon
+from shapely.geometry import MultiPolygon, Polygon
 
 # Specific flow through a door (persons per metre of width per second), SFPE's 1.3 rounded up to
 # what the calibrated engine passes (about 1.5 through 0.5-2 m doors).
@@ -20,8 +20,11 @@ MIN_GAIN_S = 10.0
 MIN_GAIN_SHARE = 0.3
 
 
-def exit_width_m(exit_polygon: Polygon) -> float:
-    """The clear width of an exit polygon: the long side of its minimum rotated rectangle."""
+def exit_width_m(exit_polygon: Polygon | MultiPolygon) -> float:
+    """The clear width of an exit polygon: the long side of its minimum rotated rectangle (summed
+    over the parts of a multi-part exit)."""
+    if isinstance(exit_polygon, MultiPolygon):
+        return sum(exit_width_m(part) for part in exit_polygon.geoms)
     rectangle = exit_polygon.minimum_rotated_rectangle
     if not isinstance(rectangle, Polygon):
         return 0.0

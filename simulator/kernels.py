@@ -264,9 +264,13 @@ def cfsm_velocities(
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def segment_clear(walkable: npt.NDArray[np.bool_], x0: float, y0: float, x1: float, y1: float,
-                  x_min: float, y_min: float, resolution: float) -> bool:  # fmt: skip
-    """Whether every point of the segment, sampled every half cell, lies in a walkable cell."""
+def segment_clear(walkable: npt.NDArray[np.bool_], closed: npt.NDArray[np.bool_], x0: float,
+                  y0: float, x1: float, y1: float, x_min: float, y_min: float,
+                  resolution: float) -> bool:  # fmt: skip
+    """Whether every point of the segment, sampled every half cell, lies in a walkable cell, and
+    in an open one unless the move starts in a closed area (people leave a closed area; nobody
+    enters it)."""
+    inside_closed = cell_value(closed, x0, y0, x_min, y_min, resolution)
     steps = int(math.ceil(math.hypot(x1 - x0, y1 - y0) / (0.5 * resolution)))
     start_column = int(math.floor((x0 - x_min) / resolution))
     start_row = int(math.floor((y0 - y_min) / resolution))
@@ -281,29 +285,37 @@ def segment_clear(walkable: npt.NDArray[np.bool_], x0: float, y0: float, x1: flo
             continue
         if not cell_value(walkable, px, py, x_min, y_min, resolution):
             return False
+        if not inside_closed and cell_value(closed, px, py, x_min, y_min, resolution):
+            return False
     return True
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def advance(
     x: FloatArray, y: FloatArray, vx: FloatArray, vy: FloatArray, alive: IntArray,
-    walkable: npt.NDArray[np.bool_], grid_x_min: float, grid_y_min: float, resolution: float,
-    dt: float, out_x: FloatArray, out_y: FloatArray,
+    walkable: npt.NDArray[np.bool_], closed: npt.NDArray[np.bool_], grid_x_min: float,
+    grid_y_min: float, resolution: float, dt: float, out_x: FloatArray, out_y: FloatArray,
 ) -> None:  # fmt: skip
     """Move every agent by v·dt, never into or through a wall: a blocked move slides along the
     wall or stops. The hard constraint reads the raster: an agent's centre stays in walkable cells
-    along the whole move.
+    along the whole move, and out of closed cells unless it stands in one already.
     """
     for k in prange(alive.size):
         i = alive[k]
         x0, y0 = x[i], y[i]
         nx = x0 + vx[i] * dt
         ny = y0 + vy[i] * dt
-        if segment_clear(walkable, x0, y0, nx, ny, grid_x_min, grid_y_min, resolution):
+        if segment_clear(
+            walkable, closed, x0, y0, nx, ny, grid_x_min, grid_y_min, resolution
+        ):
             out_x[i], out_y[i] = nx, ny
-        elif segment_clear(walkable, x0, y0, nx, y0, grid_x_min, grid_y_min, resolution):
+        elif segment_clear(
+            walkable, closed, x0, y0, nx, y0, grid_x_min, grid_y_min, resolution
+        ):
             out_x[i], out_y[i] = nx, y0
-        elif segment_clear(walkable, x0, y0, x0, ny, grid_x_min, grid_y_min, resolution):
+        elif segment_clear(
+            walkable, closed, x0, y0, x0, ny, grid_x_min, grid_y_min, resolution
+        ):
             out_x[i], out_y[i] = x0, ny
         else:
             out_x[i], out_y[i] = x0, y0

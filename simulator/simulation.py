@@ -11,6 +11,7 @@ import numpy.typing as npt
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
+from city_data.raster import WalkableGrid, fill_cells
 from evac.errors import SimulationError
 from simulator import kernels
 from simulator.exit_choice import SPECIFIC_FLOW_PER_M_S, choose_exits, exit_width_m
@@ -33,9 +34,13 @@ ANY_EXIT = -1
 _PER_AGENT_ARRAYS = (
     "_x", "_y", "_vx", "_vy", "_radius", "_speed0", "_start_time", "_exit_used", "_target",
     "_chooses", "_reconsiders", "_inside", "_exit_time", "_field_of", "_moving_speed",
+    "_speed_factor",
 )  # fmt: skip
 _MAX_CELLS = 8_000_000
 _CELLS_PER_REACH = 3
+# Walking through a closed area costs this many times the normal time: routes avoid it wherever
+# another way exists, and people caught inside take the shortest way out.
+CLOSED_AREA_COST = 1000.0
 _CELLS_PER_AGENT = 8  # neighbour-search cells per agent at most (then coarser cells)
 _SFM_CELL_SIZE_M = 2.0  # social forces beyond 2 m are below 1e-9 of the driving force
 
@@ -183,6 +188,12 @@ class Simulation:
         self._exit_time = np.full(capacity, np.nan)
         self._field_of = np.zeros(capacity, dtype=np.int64)
         self._moving_speed = np.zeros(capacity)
+        self._speed_factor = np.ones(capacity)
+        self._refresh_moving_speed = True
+        self._closed = np.zeros(grid.shape, dtype=np.bool_)
+        self._closures: dict[int, npt.NDArray[np.bool_]] = {}
+        self._next_closure = 0
+        self._hazard_cost: FloatArray32 | None = None
         # Caches kept between steps (the per-step work is O(agents inside), not O(ever added)):
         self._alive: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # ids inside, ascending
         self._fields_stale = True  # targets changed: field stack and field_of to rebuild
@@ -235,6 +246,7 @@ class Simulation:
         self._speed0[ids] = speeds
         self._start_time[ids] = starts
         self._moving_speed[ids] = np.where(starts <= self.time, speeds, 0.0)
+        self._speed_factor[ids] = 1.0
         self._exit_used[ids] = -1
         self._target[ids] = target
         self._chooses[ids] = target == ANY_EXIT
@@ -287,6 +299,80 @@ class Simulation:
             self._stack = None
             self._fields_stale = True
             self._next_choice_time = self.time
+
+    def close_area(self, area: BaseGeometry) -> int:
+        """Close an area (a street, a bridge, a cordon) from now on: nobody enters it, people
+        inside walk out, routes avoid it. Returns a handle for `open_area`."""
+        grid = self.venue.grid
+        mask = np.zeros(grid.shape, dtype=np.bool_)
+        fill_cells(mask, area, x_min=grid.x_min, y_min=grid.y_min, resolution=grid.resolution)
+        mask &= grid.walkable
+        if not mask.any():
+            raise SimulationError("the area to close covers no walkable cell")
+        cells = self.venue.exit_cells
+        for k in np.flatnonzero(self._exit_open):
+            if not ((cells == k) & ~(self._closed | mask)).any():
+                raise SimulationError(
+                    f"the area covers all of exit {k}: close the exit with close_exit instead"
+                )
+        handle = self._next_closure
+        self._next_closure += 1
+        self._closures[handle] = mask
+        self._update_closed()
+        return handle
+
+    def open_area(self, handle: int) -> None:
+        """Open an area closed by `close_area` again."""
+        if handle not in self._closures:
+            raise SimulationError(f"no closed area with handle {handle!r}")
+        del self._closures[handle]
+        self._update_closed()
+
+    def set_hazard_cost(self, cost: npt.ArrayLike | None) -> None:
+        """Make routes avoid a hazard: `cost` (the grid's shape, >= 1) multiplies the time to
+        walk through each cell of `grid`; None removes it. Routes are recomputed."""
+        if cost is None:
+            self._hazard_cost = None
+        else:
+            array = np.asarray(cost, dtype=np.float32)
+            if array.shape != self.venue.grid.shape:
+                raise SimulationError(
+                    f"hazard cost must have the grid's shape {self.venue.grid.shape}, "
+                    f"got {array.shape}"
+                )
+            if not np.all(array >= 1.0):
+                raise SimulationError("hazard cost must be >= 1 everywhere (1: no hazard)")
+            self._hazard_cost = array
+        self._invalidate_fields()
+
+    def set_speed_factor(self, ids: npt.ArrayLike, factor: float | npt.ArrayLike) -> None:
+        """Scale the desired speed of agents (running from a threat: > 1; hurt by gas: < 1)."""
+        index = self._check_ids(ids)
+        factors = np.broadcast_to(np.asarray(factor, dtype=float), index.shape)
+        if not np.all((factors > 0) & (factors <= 5)):
+            raise SimulationError("speed factors must be in (0, 5]")
+        self._speed_factor[index] = factors
+        self._refresh_moving_speed = True
+
+    def set_start_time(self, ids: npt.ArrayLike, start_time: float | npt.ArrayLike) -> None:
+        """Change when agents start to move (an alarm cuts the pre-movement time short)."""
+        index = self._check_ids(ids)
+        starts = np.broadcast_to(np.asarray(start_time, dtype=float), index.shape)
+        if not np.all(np.isfinite(starts) & (starts >= 0)):
+            raise SimulationError("start_time must be finite and >= 0 s")
+        self._start_time[index] = starts
+        self._last_start_time = max(self._last_start_time, float(starts.max(initial=0.0)))
+        self._refresh_moving_speed = True
+
+    @property
+    def grid(self) -> WalkableGrid:
+        """The raster the engine walks on (hazard costs and closures are given on it)."""
+        return self.venue.grid
+
+    @property
+    def start_times(self) -> FloatArray:
+        """When each agent starts (or started) to move, indexed by id."""
+        return self._start_time[: self._n].copy()
 
     # -- time --------------------------------------------------------------------------------
 
@@ -364,10 +450,13 @@ class Simulation:
             self._next_choice_time = self.time + EXIT_CHOICE_INTERVAL_S
         _, direction_x, direction_y, travel_time = self._direction_stack(alive)
         # Agents still in their pre-movement time stand still (and are in others' way).
-        if self.time < self._last_start_time + self.dt:
+        if self._refresh_moving_speed or self.time < self._last_start_time + self.dt:
             self._moving_speed[alive] = np.where(
-                self._start_time[alive] <= self.time, self._speed0[alive], 0.0
+                self._start_time[alive] <= self.time,
+                self._speed0[alive] * self._speed_factor[alive],
+                0.0,
             )
+            self._refresh_moving_speed = False
         moving_speed = self._moving_speed
         self._place_cells(alive, moving_speed)
         cell_start, ordered = kernels.build_cell_list(
@@ -471,8 +560,8 @@ class Simulation:
         )  # fmt: skip
         # Each agent's move reads only its own state: the positions update in place.
         kernels.advance(
-            self._x, self._y, self._vx, self._vy, alive, self._movable, grid.x_min, grid.y_min,
-            grid.resolution, self.dt, self._x, self._y,
+            self._x, self._y, self._vx, self._vy, alive, self._movable, self._closed, grid.x_min,
+            grid.y_min, grid.resolution, self.dt, self._x, self._y,
         )  # fmt: skip
 
     def _move_sfm(
@@ -504,8 +593,8 @@ class Simulation:
             new_x = self._x.copy()
             new_y = self._y.copy()
             kernels.advance(
-                self._x, self._y, self._vx, self._vy, alive, self._movable, grid.x_min,
-                grid.y_min, grid.resolution, h, new_x, new_y,
+                self._x, self._y, self._vx, self._vy, alive, self._movable, self._closed,
+                grid.x_min, grid.y_min, grid.resolution, h, new_x, new_y,
             )  # fmt: skip
             # A move blocked by a wall loses its velocity component into the wall.
             self._vx[alive] = np.where(new_x[alive] == self._x[alive], 0.0, self._vx[alive])
@@ -545,10 +634,29 @@ class Simulation:
             walkable = grid.walkable.copy()
             # Closed exits are walls for the floor field (nobody heads into a closed door).
             walkable[(cells >= 0) & ~self._exit_open[np.maximum(cells, 0)]] = False
+            cost = None
+            if self._hazard_cost is not None or self._closed.any():
+                cost = np.ones(grid.shape, dtype=np.float32)
+                if self._hazard_cost is not None:
+                    cost *= self._hazard_cost
+                cost[self._closed] *= CLOSED_AREA_COST
             self._fields[key] = compute_floor_field(
-                walkable, grid.distance_to_wall, target, resolution=grid.resolution
-            )
+                walkable, grid.distance_to_wall, target & ~self._closed,
+                resolution=grid.resolution, cost=cost,
+            )  # fmt: skip
         return self._fields[key]
+
+    def _update_closed(self) -> None:
+        self._closed = np.zeros(self.venue.grid.shape, dtype=np.bool_)
+        for mask in self._closures.values():
+            self._closed |= mask
+        self._invalidate_fields()
+
+    def _invalidate_fields(self) -> None:
+        self._fields.clear()
+        self._stack = None
+        self._fields_stale = True
+        self._next_choice_time = self.time
 
     def _speeds(self, desired_speed: float | npt.ArrayLike | None, n: int) -> FloatArray:
         if desired_speed is None:

@@ -26,7 +26,7 @@ class Venue:
     """
 
     walkable_area: Polygon | MultiPolygon
-    exits: tuple[Polygon, ...]
+    exits: tuple[Polygon | MultiPolygon, ...]
     grid: WalkableGrid
     exit_cells: npt.NDArray[np.int16]
     """Per cell: the index of the exit it belongs to, or -1."""
@@ -53,10 +53,12 @@ def build_venue(
         raise SimulationError("walkable_area is empty")
     if not exits:
         raise SimulationError("at least one exit polygon is needed")
-    checked: list[Polygon] = []
+    checked: list[Polygon | MultiPolygon] = []
     for index, exit_polygon in enumerate(exits):
-        if not isinstance(exit_polygon, Polygon) or exit_polygon.is_empty:
-            raise SimulationError(f"exit {index} must be a non-empty shapely Polygon")
+        if not isinstance(exit_polygon, Polygon | MultiPolygon) or exit_polygon.is_empty:
+            raise SimulationError(
+                f"exit {index} must be a non-empty shapely Polygon or MultiPolygon"
+            )
         if not exit_polygon.is_valid:
             raise SimulationError(
                 f"exit {index} is not a valid polygon: {explain_validity(exit_polygon)}"

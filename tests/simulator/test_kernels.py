@@ -90,7 +90,21 @@ def test_advance_never_enters_a_wall() -> None:
     x, y = np.array([0.45, 0.2]), np.array([0.5, 0.5])
     vx, vy = np.array([2.0, 1.0]), np.array([1.0, 0.0])
     out_x, out_y = x.copy(), y.copy()
-    kernels.advance(x, y, vx, vy, np.arange(2, dtype=np.int64), walkable, 0.0, 0.0, 0.1, 0.1,
-                    out_x, out_y)  # fmt: skip
+    closed = np.zeros_like(walkable)
+    kernels.advance(x, y, vx, vy, np.arange(2, dtype=np.int64), walkable, closed, 0.0, 0.0, 0.1,
+                    0.1, out_x, out_y)  # fmt: skip
     assert out_x[0] == 0.45 and out_y[0] == 0.6  # slid along the wall, not through it
     assert out_x[1] == 0.30000000000000004 and out_y[1] == 0.5  # free move
+
+
+def test_advance_keeps_people_out_of_closed_cells_but_lets_them_leave() -> None:
+    walkable = np.ones((10, 10), dtype=bool)
+    closed = np.zeros_like(walkable)
+    closed[:, 5:] = True  # x >= 0.5 is closed
+    x, y = np.array([0.45, 0.75]), np.array([0.5, 0.5])
+    vx, vy = np.array([1.0, -1.0]), np.array([0.0, 0.0])
+    out_x, out_y = x.copy(), y.copy()
+    kernels.advance(x, y, vx, vy, np.arange(2, dtype=np.int64), walkable, closed, 0.0, 0.0, 0.1,
+                    0.1, out_x, out_y)  # fmt: skip
+    assert out_x[0] == 0.45  # outside: may not step in
+    assert out_x[1] == 0.65  # inside: walks on (and out)
