@@ -11,59 +11,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import shapely
 from rich.progress import Progress
-from shapely.geometry import Polygon
-from shapely.geometry.base import BaseGeometry
 
-from evac.errors import ScenarioError
+from scenarios.population import place_agents
 from scenarios.scenario_file import Scenario
-from simulator import Hdf5TrajectoryWriter, Simulation, max_density_per_m2
+from scenarios.site_run import prepare_site_run
+from simulator import Hdf5TrajectoryWriter, Simulation
+from simulator.measurement import local_densities
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def place_agents(
-    area: Polygon, count: int, rng: np.random.Generator, *, radius: float, key: str
-) -> FloatArray:
-    """`count` random positions in `area`, at least two radii apart (a jittered hexagonal grid)."""
-    inner = area.buffer(-radius)
-    capacity_spacing = 2 * radius + 0.02
-    if inner.is_empty:
-        raise ScenarioError(f"{key} is too narrow for anyone to stand in")
-    spacing = max(np.sqrt(inner.area / (count * 0.866)), capacity_spacing)
-    while True:
-        candidates = _hexagonal_grid(inner, spacing)
-        if candidates.shape[0] >= count or spacing <= capacity_spacing:
-            break
-        spacing = max(spacing * 0.92, capacity_spacing)
-    if candidates.shape[0] < count:
-        raise ScenarioError(
-            f"{key}: {count} people do not fit in {area.area:.0f} m² "
-            f"(at most about {candidates.shape[0]} at {capacity_spacing:.2f} m apart)"
-        )
-    chosen = candidates[rng.choice(candidates.shape[0], count, replace=False)]
-    # Each coordinate moves at most `slack`, so two neighbours close in by at most 2·√2·slack.
-    slack = max(0.0, (spacing - 2 * radius) / (2 * np.sqrt(2)) - 1e-6)
-    jitter = rng.uniform(-slack, slack, chosen.shape)
-    jittered = chosen + jitter
-    keep = shapely.contains_xy(inner, jittered[:, 0], jittered[:, 1])
-    chosen[keep] = jittered[keep]
-    return np.asarray(chosen, dtype=float)
-
-
-def _hexagonal_grid(area: BaseGeometry, spacing: float) -> FloatArray:
-    """The points of a hexagonal grid of the given spacing that lie in the area."""
-    x0, y0, x1, y1 = area.bounds
-    rows = np.arange(y0, y1 + spacing, spacing * 0.866)
-    points = np.array(
-        [
-            (x + (spacing / 2 if r % 2 else 0.0), y)
-            for r, y in enumerate(rows)
-            for x in np.arange(x0, x1 + spacing, spacing)
-        ]
-    )
-    return np.asarray(points[shapely.contains_xy(area, points[:, 0], points[:, 1])], dtype=float)
+DENSITY_SAMPLE_S = 1.0
 
 
 def run_scenario(scenario: Scenario, out_dir: Path, *, seed: int | None = None) -> dict[str, Any]:
@@ -92,6 +49,45 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
     writer = Hdf5TrajectoryWriter(
         folder / "trajectories.h5", every_nth_frame=scenario.trajectory_every_nth_frame
     )
+    site_run = None
+    if scenario.site is not None:
+        site_run = prepare_site_run(
+            scenario.site, dt=scenario.dt, seed=seed, model=scenario.model,
+            trajectory_writer=writer, extra_lines=scenario.measurement_lines,
+        )  # fmt: skip
+        sim = site_run.simulation
+        destination_names = [d.name for d in site_run.venue.destinations]
+    else:
+        sim = _drawn_venue_simulation(scenario, seed, writer)
+        destination_names = [f"exit {k}" for k in range(len(sim.venue.exits))]
+    crowding = CrowdingMeter(every_s=DENSITY_SAMPLE_S)
+    crowding.sample(sim)
+    steps = round(scenario.duration_s / scenario.dt)
+    next_second = 0.0
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task(f"{scenario.name}", total=steps)
+        for _ in range(steps):
+            if sim.agent_count == 0:
+                break
+            if sim.time >= next_second:
+                if site_run is not None:
+                    site_run.closures.update(sim)
+                next_second += 1.0
+            sim.step()
+            crowding.sample(sim)
+            progress.update(task, advance=1)
+    sim.close()
+    summary = _summary(scenario, sim, seed, crowding, time.perf_counter() - started)
+    summary["destinations"] = destination_clearance(sim, destination_names)
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    _evacuation_curve(sim.exit_times, folder / "evacuation_curve.png", title=scenario.name)
+    return summary
+
+
+def _drawn_venue_simulation(
+    scenario: Scenario, seed: int, writer: Hdf5TrajectoryWriter
+) -> Simulation:
+    assert scenario.walkable_area is not None
     sim = Simulation(
         walkable_area=scenario.walkable_area, exits=scenario.exits, model=scenario.model,
         dt=scenario.dt, seed=seed, trajectory_writer=writer,
@@ -103,28 +99,51 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
             group.area, group.count, rng, radius=sim.parameters.radius_m, key=f"agents[{index}]"
         )
         sim.add_agents(positions=positions, exit=group.exit, desired_speed=group.desired_speed)
-    steps = round(scenario.duration_s / scenario.dt)
-    peak_density = max_density_per_m2(sim.positions)
-    with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
-        task = progress.add_task(f"{scenario.name}", total=steps)
-        for step in range(steps):
-            if sim.agent_count == 0:
-                break
-            sim.step()
-            if step % scenario.trajectory_every_nth_frame == 0:
-                peak_density = max(peak_density, max_density_per_m2(sim.positions))
-            progress.update(task, advance=1)
-    sim.close()
-    summary = _summary(scenario, sim, seed, peak_density, time.perf_counter() - started)
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    _evacuation_curve(sim.exit_times, folder / "evacuation_curve.png", title=scenario.name)
-    return summary
+    return sim
+
+
+class CrowdingMeter:
+    """Samples everyone's local density every `every_s` simulated seconds: the peak, and the
+    person-seconds spent above the critical 4 persons/m² (Fruin's level F and worse)."""
+
+    def __init__(self, *, every_s: float) -> None:
+        self.every_s = every_s
+        self.peak_per_m2 = 0.0
+        self.person_seconds_above_4 = 0.0
+        self._next = 0.0
+
+    def sample(self, sim: Simulation) -> None:
+        if sim.time + 1e-9 < self._next or sim.agent_count == 0:
+            return
+        self._next = sim.time + self.every_s
+        density = local_densities(sim.positions)
+        self.peak_per_m2 = max(self.peak_per_m2, float(density.max()))
+        self.person_seconds_above_4 += float(np.count_nonzero(density > 4.0)) * self.every_s
+
+
+def destination_clearance(sim: Simulation, names: list[str]) -> dict[str, dict[str, Any]]:
+    """Per destination: arrivals and the times by which half, 95 % and all of them arrived."""
+    times, used = sim.exit_times, sim.exits_used
+    out: dict[str, dict[str, Any]] = {}
+    for index, name in enumerate(names):
+        arrived = np.sort(times[used == index])
+        out[name] = {
+            "arrived": int(arrived.size),
+            "t50_s": _quantile(arrived, 0.5),
+            "t95_s": _quantile(arrived, 0.95),
+            "t100_s": _quantile(arrived, 1.0),
+        }
+    return out
+
+
+def _quantile(sorted_times: FloatArray, share: float) -> float | None:
+    needed = int(np.ceil(share * sorted_times.size))
+    return round(float(sorted_times[needed - 1]), 2) if needed > 0 else None
 
 
 def _summary(
-    scenario: Scenario, sim: Simulation, seed: int,
-    peak_density: float, wall_time: float,
-) -> dict[str, Any]:  # fmt: skip
+    scenario: Scenario, sim: Simulation, seed: int, crowding: CrowdingMeter, wall_time: float
+) -> dict[str, Any]:
     times = sim.exit_times
     total = times.size
     out = np.sort(times[np.isfinite(times)])
@@ -145,7 +164,8 @@ def _summary(
         "t50_s": quantile_time(0.50),
         "t95_s": quantile_time(0.95),
         "t100_s": quantile_time(1.0),
-        "max_density_per_m2": round(peak_density, 2),
+        "max_density_per_m2": round(crowding.peak_per_m2, 2),
+        "person_seconds_above_4_per_m2": round(crowding.person_seconds_above_4, 1),
         "flows": {
             name: {
                 "forward": c.forward,

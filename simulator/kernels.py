@@ -17,6 +17,7 @@ FloatArray = npt.NDArray[np.float64]
 # about 145 people at 8 persons/m², so 512 is only reached at impossible densities.
 _NEIGHBOUR_BUFFER = 512
 IntArray = npt.NDArray[np.int64]
+_CORNER_TURNS = (math.pi / 4, -math.pi / 4, math.pi / 2, -math.pi / 2)
 
 
 @njit(cache=True, error_model="numpy")
@@ -131,14 +132,20 @@ def cfsm_velocities(
     travel_time: npt.NDArray[np.float32],
     wall_distance: npt.NDArray[np.float32], grid_x_min: float, grid_y_min: float,
     resolution: float, time_gap: float, neighbour_strength: float, neighbour_range: float,
-    wall_strength: float, wall_range: float, out_vx: FloatArray, out_vy: FloatArray,
-    chunk_count: int, cells_per_reach: int,
+    wall_strength: float, wall_range: float, evasion_strength: float, evasion_range: float,
+    out_vx: FloatArray, out_vy: FloatArray, chunk_count: int, cells_per_reach: int,
 ) -> None:  # fmt: skip
     """Collision-free speed model (Tordeux, Chraibi & Seyfried 2016).
 
     Direction: the floor field's direction plus exponential repulsion from neighbours and walls,
     normalised. Speed: min(v0, max(0, s / T)), s the free distance to the nearest agent ahead
     within a lane one body wide.
+
+    Evasion (our addition, for counterflow): someone coming the other way ahead, within
+    `evasion_range` and in one's lane, makes one step aside, by `evasion_strength` at contact
+    falling linearly to 0 at the range: away from them, or to the right when they come head-on.
+    Lanes form as they do in bidirectional experiments; `out_vx`, `out_vy` must hold the last
+    step's velocities on entry (read to tell who is oncoming).
     """
     reach = cell_size * cells_per_reach
     # Repulsion beyond ten ranges is below 1e-4 of the desired direction's weight: skip the exp.
@@ -149,6 +156,8 @@ def cfsm_velocities(
     sy = np.empty(n)
     sr = np.empty(n)
     sf = np.empty(n, dtype=np.int64)
+    svx = np.empty(n)
+    svy = np.empty(n)
     remaining = np.empty(n)
     for m in prange(n):
         i = ordered[m]
@@ -156,6 +165,8 @@ def cfsm_velocities(
         sy[m] = y[i]
         sr[m] = radius[i]
         sf[m] = field_of[i]
+        svx[m] = out_vx[i]
+        svy[m] = out_vy[i]
         remaining[m] = cell_float(
             travel_time[sf[m]], x[i], y[i], grid_x_min, grid_y_min, resolution
         )
@@ -204,6 +215,17 @@ def cfsm_velocities(
                         push = neighbour_strength * math.exp(-gap * inverse_range) / distance
                         ex -= push * dx
                         ey -= push * dy
+                    ahead = dx * desired_x + dy * desired_y
+                    if 0.0 < ahead < evasion_range and (
+                        svx[m] * desired_x + svy[m] * desired_y < -0.1
+                    ):
+                        lateral = dx * desired_y - dy * desired_x  # > 0: on one's right
+                        if abs(lateral) < ri + sr[m] + 0.2:
+                            weight = evasion_strength * (1.0 - max(gap, 0.0) / evasion_range)
+                            if weight > 0.0:
+                                side = -1.0 if lateral > 0.05 else 1.0  # 1: step right
+                                ex += side * weight * desired_y
+                                ey -= side * weight * desired_x
             clearance = sample(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
             if clearance < ri + 5 * wall_range + resolution:
                 wx, wy = wall_normal(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
@@ -303,31 +325,53 @@ def advance(
     for k in prange(alive.size):
         i = alive[k]
         x0, y0 = x[i], y[i]
-        nx = x0 + vx[i] * dt
-        ny = y0 + vy[i] * dt
+        dx, dy = vx[i] * dt, vy[i] * dt
+        out_x[i], out_y[i] = x0, y0
+        if dx == 0.0 and dy == 0.0:
+            continue
         if segment_clear(
-            walkable, closed, x0, y0, nx, ny, grid_x_min, grid_y_min, resolution
+            walkable, closed, x0, y0, x0 + dx, y0 + dy, grid_x_min, grid_y_min, resolution
         ):
-            out_x[i], out_y[i] = nx, ny
+            out_x[i], out_y[i] = x0 + dx, y0 + dy
         elif segment_clear(
-            walkable, closed, x0, y0, nx, y0, grid_x_min, grid_y_min, resolution
+            walkable, closed, x0, y0, x0 + dx, y0, grid_x_min, grid_y_min, resolution
         ):
-            out_x[i], out_y[i] = nx, y0
+            out_x[i] = x0 + dx
         elif segment_clear(
-            walkable, closed, x0, y0, x0, ny, grid_x_min, grid_y_min, resolution
+            walkable, closed, x0, y0, x0, y0 + dy, grid_x_min, grid_y_min, resolution
         ):
-            out_x[i], out_y[i] = x0, ny
+            out_y[i] = y0 + dy
         else:
-            out_x[i], out_y[i] = x0, y0
+            # Wedged in a corner: the same step turned 45° then 90° either way, if one is free.
+            for turn in _CORNER_TURNS:
+                c, s_ = math.cos(turn), math.sin(turn)
+                tx, ty = dx * c - dy * s_, dx * s_ + dy * c
+                if segment_clear(
+                    walkable,
+                    closed,
+                    x0,
+                    y0,
+                    x0 + tx,
+                    y0 + ty,
+                    grid_x_min,
+                    grid_y_min,
+                    resolution,
+                ):
+                    out_x[i], out_y[i] = x0 + tx, y0 + ty
+                    break
 
 
 @njit(cache=True, error_model="numpy")
 def exits_reached(
-    x: FloatArray, y: FloatArray, alive: IntArray, exit_cells: npt.NDArray[np.int16],
+    x: FloatArray, y: FloatArray, alive: IntArray, target: IntArray,
+    free_choice: npt.NDArray[np.bool_], exit_cells: npt.NDArray[np.int16],
     exit_open: npt.NDArray[np.bool_], grid_x_min: float, grid_y_min: float, resolution: float,
 ) -> IntArray:  # fmt: skip
-    """Ids of the agents standing in the cells of an open exit."""
+    """Ids of the agents standing in the cells of an open exit that is theirs: the exit they head
+    for, or any exit for those free to choose (target -1 or free_choice). Agents heading for a
+    waypoint (target >= number of exits) pass exits by."""
     rows, columns = exit_cells.shape
+    exits = exit_open.size
     out = np.empty(alive.size, dtype=np.int64)
     n = 0
     for k in range(alive.size):
@@ -336,7 +380,9 @@ def exits_reached(
         row = int(math.floor((y[i] - grid_y_min) / resolution))
         if 0 <= row < rows and 0 <= col < columns:
             e = exit_cells[row, col]
-            if e >= 0 and exit_open[e]:
+            if e < 0 or not exit_open[e] or target[i] >= exits:
+                continue
+            if target[i] == e or target[i] < 0 or free_choice[i]:
                 out[n] = i
                 n += 1
     return out[:n]
@@ -410,3 +456,29 @@ def sfm_accelerations(
                 ay += push * ny_
         out_ax[i] = ax
         out_ay[i] = ay
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def neighbour_counts(
+    x: FloatArray, y: FloatArray, cell_start: IntArray, ordered: IntArray, x_min: float,
+    y_min: float, cell_size: float, columns: int, rows: int, radius: float,
+) -> IntArray:  # fmt: skip
+    """For each agent, how many agents (itself included) stand within `radius` (cells of at least
+    `radius`, from build_cell_list over all of x, y)."""
+    counts = np.zeros(x.size, dtype=np.int64)
+    squared = radius * radius
+    for i in prange(x.size):
+        cx = min(max(int((x[i] - x_min) / cell_size), 0), columns - 1)
+        cy = min(max(int((y[i] - y_min) / cell_size), 0), rows - 1)
+        x_lo, x_hi = max(cx - 1, 0), min(cx + 2, columns)
+        found = 0
+        for ny in range(max(cy - 1, 0), min(cy + 2, rows)):
+            row = ny * columns
+            for m in range(cell_start[row + x_lo], cell_start[row + x_hi]):
+                j = ordered[m]
+                dx = x[j] - x[i]
+                dy = y[j] - y[i]
+                if dx * dx + dy * dy <= squared:
+                    found += 1
+        counts[i] = found
+    return counts

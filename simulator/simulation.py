@@ -32,10 +32,27 @@ _SFM_SUBSTEP_S = 0.01  # the body-force stiffness needs steps of 0.01 s or less
 ANY_EXIT = -1
 # The structure of arrays: one entry per agent id (grown together).
 _PER_AGENT_ARRAYS = (
-    "_x", "_y", "_vx", "_vy", "_radius", "_speed0", "_start_time", "_exit_used", "_target",
-    "_chooses", "_reconsiders", "_inside", "_exit_time", "_field_of", "_moving_speed",
+    "_x",
+    "_y",
+    "_vx",
+    "_vy",
+    "_radius",
+    "_speed0",
+    "_start_time",
+    "_exit_used",
+    "_target",
+    "_chooses",
+    "_reconsiders",
+    "_inside",
+    "_exit_time",
+    "_field_of",
+    "_moving_speed",
     "_speed_factor",
-)  # fmt: skip
+    "_route",
+    "_route_position",
+    "_final_target",
+)
+MAX_WAYPOINTS = 4  # areas an agent can be routed through before its exit  # fmt: skip
 _MAX_CELLS = 8_000_000
 _CELLS_PER_REACH = 3
 # Walking through a closed area costs this many times the normal time: routes avoid it wherever
@@ -67,6 +84,10 @@ class CollisionFreeSpeedModel:
     neighbour_range_m: float = 0.1
     wall_strength: float = 5.0
     wall_range_m: float = 0.02
+    # Our counterflow addition (see kernels.cfsm_velocities): 0.6 and 2 m make 150 + 150 people
+    # pass each other in a 5 m corridor in ... s instead of 180-250 s.
+    evasion_strength: float = 1.0
+    evasion_range_m: float = 5.0
 
     def __post_init__(self) -> None:
         _check_positive(self)
@@ -127,6 +148,7 @@ class Simulation:
         measurement_lines: Mapping[str, LineString] | None = None,
         exit_choice: str = "queue",
         reconsider_share: float = 0.5,
+        waypoints: Sequence[BaseGeometry] = (),
     ) -> None:
         if model not in MODELS:
             raise SimulationError(f"unknown model '{model}' (expected one of: {', '.join(MODELS)})")
@@ -156,15 +178,14 @@ class Simulation:
         self.venue: Venue = build_venue(
             walkable_area, exits, resolution=resolution or default_resolution(walkable_area)
         )
+        self._waypoint_cells = self._rasterise_waypoints(waypoints)
+        self._waypoint_count = len(waypoints)
         self._exit_open = np.ones(len(self.venue.exits), dtype=np.bool_)
         self._fields: dict[int, FloorField] = {}
         self._stack: tuple[tuple[int, ...], FloatArray32, FloatArray32, FloatArray32] | None = None
         grid = self.venue.grid
-        # Agents' centres keep out of the cells touching a wall, so that a centre is never outside
-        # the walkable polygon however it sits in its cell; exits stay enterable.
-        self._movable = (grid.walkable & (grid.distance_to_wall > 1.5 * grid.resolution)) | (
-            self.venue.exit_cells >= 0
-        )
+        # Agents' centres stay in cells wholly inside the walkable area (or in an exit).
+        self._movable = self.venue.movable
         self.time = 0.0
         self.frame = 0
         self._writer = trajectory_writer
@@ -189,6 +210,13 @@ class Simulation:
         self._field_of = np.zeros(capacity, dtype=np.int64)
         self._moving_speed = np.zeros(capacity)
         self._speed_factor = np.ones(capacity)
+        # Routes: up to MAX_WAYPOINTS waypoint indices (-1: none), the next one's position, and
+        # the exit (or ANY_EXIT) after the last waypoint. `_target` is the current field key:
+        # an exit index, ANY_EXIT, or len(exits) + waypoint index.
+        self._route = np.full((capacity, MAX_WAYPOINTS), -1, dtype=np.int64)
+        self._route_position = np.zeros(capacity, dtype=np.int64)
+        self._final_target = np.zeros(capacity, dtype=np.int64)
+        self._routed = False  # anyone on a route at all (skips the waypoint check otherwise)
         self._refresh_moving_speed = True
         self._closed = np.zeros(grid.shape, dtype=np.bool_)
         self._closures: dict[int, npt.NDArray[np.bool_]] = {}
@@ -208,6 +236,7 @@ class Simulation:
         exit: int | None = None,
         desired_speed: float | npt.ArrayLike | None = None,
         start_time: float | npt.ArrayLike = 0.0,
+        route: Sequence[int] = (),
     ) -> npt.NDArray[np.int64]:
         """Add agents at `positions` (n, 2) in metres; returns their ids (0, 1, 2... in order).
 
@@ -215,12 +244,14 @@ class Simulation:
         `desired_speed` (m/s) is one value or one per agent; by default drawn from Weidmann's
         distribution with the simulation's seed. `start_time` (s, one value or one per agent) is
         when each starts to move (the pre-movement time); until then it stands where it is.
+        `route` lists waypoint indices to pass through, in order, before heading for the exit.
         """
         points = np.asarray(positions, dtype=float)
         if points.ndim != 2 or points.shape[1] != 2:
             raise SimulationError(f"positions must be an array of shape (n, 2), got {points.shape}")
         n = points.shape[0]
         target = self._check_exit(exit)
+        waypoints = self._check_route(route)
         speeds = self._speeds(desired_speed, n)
         starts = np.broadcast_to(np.asarray(start_time, dtype=float), (n,)).copy()
         if not np.all(np.isfinite(starts) & (starts >= 0)):
@@ -248,8 +279,7 @@ class Simulation:
         self._moving_speed[ids] = np.where(starts <= self.time, speeds, 0.0)
         self._speed_factor[ids] = 1.0
         self._exit_used[ids] = -1
-        self._target[ids] = target
-        self._chooses[ids] = target == ANY_EXIT
+        self._set_route(ids, waypoints, target)
         self._reconsiders[ids] = self._rng.random(n) < self.reconsider_share
         self._next_choice_time = self.time  # newcomers choose at the next step
         self._inside[ids] = True
@@ -268,11 +298,13 @@ class Simulation:
 
     def set_exit(self, ids: npt.ArrayLike, exit: int | None) -> None:
         """Send agents to another exit (None: the quickest open one) from now on."""
+        self.set_route(ids, route=(), exit=exit)
+
+    def set_route(self, ids: npt.ArrayLike, *, route: Sequence[int], exit: int | None) -> None:
+        """Send agents through waypoints (indices, in order) and then to an exit (None: the
+        quickest open one), from now on."""
         index = self._check_ids(ids)
-        self._target[index] = self._check_exit(exit)
-        self._chooses[index] = exit is None
-        self._next_choice_time = self.time
-        self._fields_stale = True
+        self._set_route(index, self._check_route(route), self._check_exit(exit))
 
     def close_exit(self, index: int) -> None:
         """Close an exit: nobody leaves through it; agents bound for it re-route to the others."""
@@ -285,6 +317,9 @@ class Simulation:
         bound = self._target == index
         self._target[bound] = ANY_EXIT
         self._chooses[bound] = True  # their door is shut: they choose again
+        routed = self._final_target == index
+        self._final_target[routed] = ANY_EXIT
+        self._chooses[routed] = True
         self._fields.clear()
         self._stack = None
         self._fields_stale = True
@@ -363,6 +398,23 @@ class Simulation:
         self._start_time[index] = starts
         self._last_start_time = max(self._last_start_time, float(starts.max(initial=0.0)))
         self._refresh_moving_speed = True
+
+    def route_length(self, points: npt.ArrayLike, *, exit: int | None = None) -> FloatArray:
+        """Walking distance in metres from each point (n, 2) to an exit (None: the nearest open
+        one) along today's routes, closures and hazard costs included; inf where none leads."""
+        xy = np.asarray(points, dtype=float).reshape(-1, 2)
+        field = self._field(self._check_exit(exit))
+        grid = self.venue.grid
+        rows, columns = grid.cell_of(xy[:, 0], xy[:, 1])
+        inside = (rows >= 0) & (rows < grid.shape[0]) & (columns >= 0) & (columns < grid.shape[1])
+        out = np.full(xy.shape[0], np.inf)
+        inside &= np.where(
+            inside,
+            self._movable[rows.clip(0, grid.shape[0] - 1), columns.clip(0, grid.shape[1] - 1)],
+            False,
+        )
+        out[inside] = field.travel_time[rows[inside], columns[inside]]
+        return out
 
     @property
     def grid(self) -> WalkableGrid:
@@ -475,9 +527,11 @@ class Simulation:
                 counter.update(before, after)
         self.time += self.dt
         out = kernels.exits_reached(
-            self._x, self._y, alive, self.venue.exit_cells, self._exit_open, grid.x_min,
-            grid.y_min, grid.resolution,
+            self._x, self._y, alive, self._target, self._chooses, self.venue.exit_cells,
+            self._exit_open, grid.x_min, grid.y_min, grid.resolution,
         )  # fmt: skip
+        if self._routed:
+            self._pass_waypoints(self._alive)
         if out.size:
             self._inside[out] = False
             self._alive = alive[self._inside[alive]]
@@ -487,7 +541,8 @@ class Simulation:
 
     def _choose_exits(self, alive: npt.NDArray[np.int64]) -> None:
         """Re-decide the exit of every free chooser (queue-aware; see exit_choice)."""
-        choosers = self._chooses[alive]
+        # Free choosers heading for an exit now (not for a waypoint on their route).
+        choosers = self._chooses[alive] & (self._target[alive] < len(self.venue.exits))
         open_exits = np.flatnonzero(self._exit_open)
         if not choosers.any():
             return
@@ -555,7 +610,8 @@ class Simulation:
             self._cell_rows,
             direction_x, direction_y, travel_time, grid.distance_to_wall, grid.x_min, grid.y_min,
             grid.resolution, p.time_gap_s, p.neighbour_strength, p.neighbour_range_m,
-            p.wall_strength, p.wall_range_m, self._vx, self._vy, 8 * numba.get_num_threads(),
+            p.wall_strength, p.wall_range_m, p.evasion_strength, p.evasion_range_m, self._vx,
+            self._vy, 8 * numba.get_num_threads(),
             self._cells_per_reach,
         )  # fmt: skip
         # Each agent's move reads only its own state: the positions update in place.
@@ -617,7 +673,7 @@ class Simulation:
                 np.stack([f.direction_y for f in fields]),
                 np.stack([f.travel_time.astype(np.float32) for f in fields]),
             )
-        slot_of_key = np.full(len(self.venue.exits) + 1, -1, dtype=np.int64)
+        slot_of_key = np.full(len(self.venue.exits) + self._waypoint_count + 1, -1, dtype=np.int64)
         slot_of_key[np.array(keys) + 1] = np.arange(len(keys))
         self._field_of[alive] = slot_of_key[self._target[alive] + 1]
         self._fields_stale = False
@@ -628,6 +684,8 @@ class Simulation:
             cells = self.venue.exit_cells
             if key == ANY_EXIT:
                 target = (cells >= 0) & self._exit_open[np.maximum(cells, 0)]
+            elif key >= len(self.venue.exits):
+                target = self._waypoint_cells == key - len(self.venue.exits)
             else:
                 target = cells == key
             grid = self.venue.grid
@@ -645,6 +703,64 @@ class Simulation:
                 resolution=grid.resolution, cost=cost,
             )  # fmt: skip
         return self._fields[key]
+
+    def _rasterise_waypoints(self, waypoints: Sequence[BaseGeometry]) -> npt.NDArray[np.int16]:
+        grid = self.venue.grid
+        cells = np.full(grid.shape, -1, dtype=np.int16)
+        for index, area in enumerate(waypoints):
+            mask = np.zeros(grid.shape, dtype=np.bool_)
+            fill_cells(mask, area, x_min=grid.x_min, y_min=grid.y_min, resolution=grid.resolution)
+            mask &= grid.walkable
+            if not mask.any():
+                raise SimulationError(f"waypoint {index} covers no walkable cell")
+            cells[mask] = index
+        return cells
+
+    def _check_route(self, route: Sequence[int]) -> npt.NDArray[np.int64]:
+        waypoints = np.asarray(list(route), dtype=np.int64)
+        if waypoints.size > MAX_WAYPOINTS:
+            raise SimulationError(f"a route has at most {MAX_WAYPOINTS} waypoints")
+        if waypoints.size and (waypoints.min() < 0 or waypoints.max() >= self._waypoint_count):
+            raise SimulationError(
+                f"route waypoints must be indices 0..{self._waypoint_count - 1}, got {list(route)}"
+            )
+        return waypoints
+
+    def _set_route(
+        self, ids: npt.NDArray[np.int64], waypoints: npt.NDArray[np.int64], final: int
+    ) -> None:
+        self._route[ids] = -1
+        self._route[ids, : waypoints.size] = waypoints
+        self._route_position[ids] = 0
+        self._final_target[ids] = final
+        first = len(self.venue.exits) + int(waypoints[0]) if waypoints.size else final
+        self._target[ids] = first
+        self._chooses[ids] = final == ANY_EXIT
+        self._routed |= bool(waypoints.size)
+        self._next_choice_time = self.time
+        self._fields_stale = True
+
+    def _pass_waypoints(self, alive: npt.NDArray[np.int64]) -> None:
+        """Agents standing in their current waypoint move on to the next target."""
+        exits = len(self.venue.exits)
+        heading = alive[self._target[alive] >= exits]
+        if heading.size == 0:
+            return
+        grid = self.venue.grid
+        rows, columns = grid.cell_of(self._x[heading], self._y[heading])
+        rows = rows.clip(0, grid.shape[0] - 1)
+        columns = columns.clip(0, grid.shape[1] - 1)
+        reached = self._waypoint_cells[rows, columns] == self._target[heading] - exits
+        if not reached.any():
+            return
+        passed = heading[reached]
+        position = self._route_position[passed] + 1
+        self._route_position[passed] = position
+        following = self._route[passed, np.minimum(position, MAX_WAYPOINTS - 1)]
+        more = (position < MAX_WAYPOINTS) & (following >= 0)
+        self._target[passed] = np.where(more, exits + following, self._final_target[passed])
+        self._fields_stale = True
+        self._next_choice_time = self.time
 
     def _update_closed(self) -> None:
         self._closed = np.zeros(self.venue.grid.shape, dtype=np.bool_)
@@ -695,7 +811,7 @@ class Simulation:
         new_capacity = max(needed, 2 * capacity)
         for name in _PER_AGENT_ARRAYS:
             old = getattr(self, name)
-            fill = np.nan if name == "_exit_time" else 0
-            grown = np.full(new_capacity, fill, dtype=old.dtype)
+            fill = np.nan if name == "_exit_time" else (-1 if name == "_route" else 0)
+            grown = np.full((new_capacity, *old.shape[1:]), fill, dtype=old.dtype)
             grown[:capacity] = old
             setattr(self, name, grown)

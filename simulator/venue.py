@@ -30,6 +30,10 @@ class Venue:
     grid: WalkableGrid
     exit_cells: npt.NDArray[np.int16]
     """Per cell: the index of the exit it belongs to, or -1."""
+    movable: npt.NDArray[np.bool_]
+    """Cells an agent's centre may be anywhere in without leaving the walkable area: the whole
+    cell lies inside it (its centre is at least half a cell diagonal from the boundary), plus the
+    exit cells."""
 
     @property
     def resolution(self) -> float:
@@ -100,9 +104,39 @@ def build_venue(
         ~walkable & (exit_cells[rows, columns] >= 0) & (outside_distance * resolution <= 1.0)
     )
     grid = rasterise_mask(walkable, area_grid, open_mask=walkable | beyond_exit)
+    movable = _whole_cells_inside(walkable_area, area_grid) | (exit_cells >= 0)
     return Venue(
-        walkable_area=walkable_area, exits=tuple(checked), grid=grid, exit_cells=exit_cells
+        walkable_area=walkable_area, exits=tuple(checked), grid=grid, exit_cells=exit_cells,
+        movable=movable,
+    )  # fmt: skip
+
+
+def _whole_cells_inside(area: Polygon | MultiPolygon, grid: WalkableGrid) -> npt.NDArray[np.bool_]:
+    """Walkable cells that lie wholly inside the area. Cells far from walls by the raster's own
+    distance are; for those near a wall the exact distance from the cell centre to the area's
+    boundary decides (it must be at least half the cell's diagonal)."""
+    resolution = grid.resolution
+    inside = grid.walkable & (grid.distance_to_wall > 2.0 * resolution)
+    rows, columns = np.nonzero(grid.walkable & ~inside)
+    if rows.size == 0:
+        return inside
+    rings = [
+        ring
+        for polygon in getattr(area, "geoms", [area])
+        for ring in (polygon.exterior, *polygon.interiors)
+    ]
+    coordinates = [np.asarray(ring.coords) for ring in rings]
+    segments = shapely.linestrings(
+        np.concatenate([np.stack([c[:-1], c[1:]], axis=1) for c in coordinates])
     )
+    tree = shapely.STRtree(np.asarray(segments, dtype=object).reshape(-1))
+    centres = shapely.points(
+        grid.x_min + (columns + 0.5) * resolution, grid.y_min + (rows + 0.5) * resolution
+    )
+    _, distance = tree.query_nearest(centres, return_distance=True, all_matches=False)
+    clear = distance >= resolution * np.sqrt(0.5) + 1e-9
+    inside[rows[clear], columns[clear]] = True
+    return inside
 
 
 def rasterise_mask(

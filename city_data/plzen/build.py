@@ -533,8 +533,13 @@ def _add_tyrsova_crossings(builder: MapBuilder) -> None:
         name="Tyršova underpass",
     )
     builder.way([(-103, -175), (-95, -168)], highway="footway", width="5", name="Tyršova underpass")
+    # It opens into Mlýnská strouha park at the park's corner: run it on into the park, so that
+    # the opening is as wide as the passage.
     builder.way(
-        [(-135, -199), (-150, -212)], highway="footway", width="5", name="Tyršova underpass"
+        [(-135, -199), (-150, -212), (-162, -222)],
+        highway="footway",
+        width="5",
+        name="Tyršova underpass",
     )
     # An at-grade crossing with traffic lights at Na Rychtářce.
     builder.way(

@@ -9,7 +9,6 @@ import numpy as np
 import pedpy
 import pytest
 
-from experiments.single_run import place_agents
 from tests.evac.test_cli import assert_one_line_error, evac
 from tests.scenarios.test_scenario_file import SMALL
 
@@ -48,20 +47,6 @@ def test_bad_scenario_exits_2_and_writes_nothing(tmp_path: Path) -> None:
         evac("run", str(scenario), "--out", str(out), "--set", "agents.0.cuont=3"),
         "unknown key 'cuont'",
     )
-
-
-def test_placement_keeps_people_apart_and_inside() -> None:
-    from shapely.geometry import Point, box
-
-    area = box(0, 0, 5, 4)
-    points = place_agents(area, 60, np.random.default_rng(0), radius=0.18, key="agents[0]")
-    assert points.shape == (60, 2)
-    assert all(area.contains(Point(p)) for p in points)
-    gaps = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
-    np.fill_diagonal(gaps, 9.0)
-    assert gaps.min() >= 0.36 - 1e-9
-    with pytest.raises(Exception, match="do not fit"):
-        place_agents(area, 500, np.random.default_rng(0), radius=0.18, key="agents[0]")
 
 
 def test_verify_json_subset() -> None:

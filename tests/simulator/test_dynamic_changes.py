@@ -67,7 +67,7 @@ def test_hazard_cost_turns_routes_away() -> None:
 
     sim = Simulation(walkable_area=HALL, exits=[EXIT])
     grid = sim.grid
-    rows, columns = np.indices(grid.shape)
+    rows, _ = np.indices(grid.shape)
     y = grid.y_min + (rows + 0.5) * grid.resolution
     cost = np.where(y > 6.0, 50.0, 1.0).astype(np.float32)  # gas over the upper half
     assert through_upper_door(None) > 10
@@ -111,3 +111,20 @@ def test_bad_changes_are_refused() -> None:
         sim.set_speed_factor(ids, 0.0)
     with pytest.raises(SimulationError, match="no closed area"):
         sim.open_area(7)
+
+
+def test_routes_pass_their_waypoints_in_order() -> None:
+    # Exit on the right; the route goes by the far-left bottom corner, then the upper door.
+    corner, door = box(0, 0, 3, 3), box(13, 7.5, 17, 10)
+    sim = Simulation(walkable_area=HALL, exits=[EXIT], waypoints=[corner, door], seed=4)
+    ids = sim.add_agents(positions=[[10.0, 5.0], [10.0, 4.0]], route=[0, 1], desired_speed=1.3)
+    first_visit: dict[str, float] = {}
+    while sim.agent_count and sim.time < 200:
+        sim.step()
+        for name, area in (("corner", corner), ("door", door)):
+            if name not in first_visit and shapely.contains_xy(area, *sim.positions.T).any():
+                first_visit[name] = sim.time
+    assert sim.agent_count == 0 and (sim.exits_used[ids] == 0).all()
+    assert first_visit["corner"] < first_visit["door"]  # the corner first, though further
+    with pytest.raises(SimulationError, match="route waypoints"):
+        sim.add_agents(positions=[[10.0, 5.0]], route=[2])

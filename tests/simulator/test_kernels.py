@@ -75,7 +75,7 @@ def test_cfsm_kernel_matches_the_reference() -> None:
         x, y, np.full(n, 0.2), np.full(n, 1.3), np.zeros(n, np.int64), cell_start, ordered,
         0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
         wall_distance, 0.0, 0.0, 0.2,
-        1.0, 8.0, 0.1, 5.0, 0.02, vx, vy, 3, cells_per_reach,
+        1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, vx, vy, 3, cells_per_reach,
     )  # fmt: skip
     ref_ex, ref_ey, ref_speed = reference_cfsm(x, y, 0.2, 1.3, (1.0, 0.0), 1.0, 8.0, 0.1, 2.0)
     np.testing.assert_allclose(vx, ref_ex * ref_speed, atol=1e-9)

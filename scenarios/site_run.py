@@ -1,0 +1,258 @@
+"""A scenario on a real site made ready to run: the engine on the simulated part of the map, the
+population placed by sector and zone and sent where the response plan says, and the timed events
+(closures now; hazards add their own)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from shapely.geometry import LineString
+from shapely.geometry.base import BaseGeometry
+
+from city_data.load import load_site
+from city_data.places import PlaceKind, Sector
+from city_data.site import Site
+from evac.errors import EvacError, ScenarioError
+from scenarios.population import Origin, Population, place_population
+from scenarios.site_scenario import NEAREST, PLAN_SCOPES, Closure, SiteScenario
+from scenarios.site_setup import TRANSIT_STOPS, SiteVenue, build_site_venue, named_area
+from simulator import Simulation, TrajectoryWriter
+
+
+@dataclass
+class ClosureSchedule:
+    """Closes and reopens named areas at their times (checked once per simulated second)."""
+
+    closures: list[tuple[Closure, BaseGeometry]]
+    _handles: dict[int, int] = field(default_factory=dict)
+
+    def update(self, sim: Simulation) -> None:
+        for index, (closure, area) in enumerate(self.closures):
+            if (
+                index not in self._handles
+                and closure.at_s <= sim.time
+                and (closure.until_s is None or sim.time < closure.until_s)
+            ):
+                self._handles[index] = sim.close_area(area)
+            elif (
+                index in self._handles
+                and closure.until_s is not None
+                and sim.time >= closure.until_s
+            ):
+                sim.open_area(self._handles.pop(index))
+
+
+@dataclass(frozen=True)
+class SiteRun:
+    """The engine with everyone in place, and what the runner needs to report by place."""
+
+    simulation: Simulation
+    venue: SiteVenue
+    population: Population
+    destination_of: npt.NDArray[np.int64]
+    """Per agent id: the destination index the plan gave (-1: the nearest)."""
+    closures: ClosureSchedule
+
+
+def prepare_site_run(
+    setup: SiteScenario, *, dt: float, seed: int, model: str,
+    trajectory_writer: TrajectoryWriter | None,
+    extra_lines: dict[str, LineString] | None = None,
+) -> SiteRun:  # fmt: skip
+    """Load the site, clip it, place the population and set up the plan and the closures."""
+    try:
+        site = load_site(setup.site, places=setup.places)
+    except EvacError as exc:
+        raise ScenarioError(f"site.name: {exc}") from None
+    names = setup.destinations or default_destinations(site, setup.bounds)
+    venue = build_site_venue(site, bounds=setup.bounds, destinations=names)
+    lines = dict(venue.measurement_lines)
+    lines.update(extra_lines or {})
+    waypoint_names = sorted({name for rule in setup.plan for name in rule.via})
+    waypoints = [
+        named_area(site, name, key="plan.via").intersection(venue.walkable_area)
+        for name in waypoint_names
+    ]
+    sim = Simulation(
+        walkable_area=venue.walkable_area,
+        exits=[d.area for d in venue.destinations],
+        model=model,
+        dt=dt,
+        seed=seed,
+        resolution=setup.resolution,
+        trajectory_writer=trajectory_writer,
+        measurement_lines=lines,
+        exit_choice="nearest",
+        waypoints=waypoints,
+    )
+    origins = build_origins(site, venue, setup)
+    if any(origin.in_stadium for origin in origins):
+        # Egress: people inside walk out by their nearest gate, and nobody walks back in.
+        sim.close_area(stadium_outline(site))
+    rng = np.random.default_rng(seed)
+
+    def reachable(points: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+        # Somewhere a destination can be reached from, and not in one already.
+        distance = sim.route_length(points)
+        return np.isfinite(distance) & (distance > 1.0)
+
+    population = place_population(
+        origins, rng, radius=sim.parameters.radius_m,
+        stadium_pre_movement=setup.stadium_pre_movement,
+        outside_pre_movement=setup.outside_pre_movement, demography=setup.demography,
+        group_share=setup.group_share, keep=reachable,
+    )  # fmt: skip
+    targets, routes = plan_destinations(origins, setup, venue, waypoint_names)
+    destination_of = targets[population.origin]
+    # Agents are added plan rule by plan rule (one destination and route each); ids follow.
+    plan_of_origin = [(int(t), r) for t, r in zip(targets, routes, strict=True)]
+    order_parts = []
+    for destination, route in dict.fromkeys(plan_of_origin):
+        members = [i for i, plan in enumerate(plan_of_origin) if plan == (destination, route)]
+        rows = np.flatnonzero(np.isin(population.origin, members))
+        sim.add_agents(
+            positions=population.positions[rows],
+            exit=None if destination < 0 else destination,
+            desired_speed=population.desired_speed[rows],
+            start_time=population.start_time[rows],
+            route=route,
+        )
+        order_parts.append(rows)
+    order = np.concatenate(order_parts)
+    population = Population(
+        positions=population.positions[order],
+        start_time=population.start_time[order],
+        desired_speed=population.desired_speed[order],
+        origin=population.origin[order],
+        origins=population.origins,
+    )
+    closures = [
+        (c, c.area if c.area is not None else named_area(site, c.what, key=f"closures[{i}].what"))
+        for i, c in enumerate(setup.closures)
+    ]
+    return SiteRun(
+        simulation=sim,
+        venue=venue,
+        population=population,
+        destination_of=destination_of[order],
+        closures=ClosureSchedule(closures),
+    )
+
+
+def default_destinations(site: Site, bounds: tuple[float, float, float, float]) -> list[str]:
+    """Every assembly area inside the bounds, and the transit stops."""
+    x0, y0, x1, y1 = bounds
+    names = [
+        a.name
+        for a in site.places_of("assembly_area")
+        if a.footprint is not None and x0 <= a.x <= x1 and y0 <= a.y <= y1
+    ]
+    return [*names, TRANSIT_STOPS]
+
+
+def build_origins(site: Site, venue: SiteVenue, setup: SiteScenario) -> tuple[Origin, ...]:
+    """The sectors (the stadium's people shared out by capacity) and the outside zones."""
+    sectors = [s for s in site.places_of(PlaceKind.SECTOR) if isinstance(s, Sector)]
+    if setup.stadium_people and not sectors:
+        raise ScenarioError("population.stadium: this site has no sectors in its places")
+    origins = []
+    if setup.stadium_people:
+        capacity = np.array([s.capacity for s in sectors], dtype=float)
+        if setup.stadium_people > capacity.sum():
+            raise ScenarioError(
+                f"population.stadium must be at most the seats, {int(capacity.sum())}, "
+                f"got {setup.stadium_people}"
+            )
+        counts = _share_out(setup.stadium_people, capacity)
+        for sector, count in zip(sectors, counts, strict=True):
+            if count == 0:
+                continue
+            if sector.footprint is None:
+                raise ScenarioError(f"population.stadium: sector '{sector.name}' has no outline")
+            area = sector.footprint.intersection(venue.walkable_area)
+            origins.append(
+                Origin(
+                    name=sector.name, area=area, count=int(count), in_stadium=True,
+                    groups=(sector.name, sector.stand, "stadium", "everyone"),
+                )
+            )  # fmt: skip
+    for index, zone in enumerate(setup.zones):
+        area = zone.area.intersection(venue.walkable_area)
+        if area.is_empty:
+            raise ScenarioError(
+                f"population.zones[{index}].area ('{zone.name}') has no walkable ground inside "
+                "site.bounds"
+            )
+        origins.append(
+            Origin(
+                name=zone.name,
+                area=area,
+                count=zone.count,
+                in_stadium=False,
+                groups=(zone.name, "outside", "everyone"),
+            )
+        )
+    if not origins:
+        raise ScenarioError("population: nobody to simulate (set stadium or add zones)")
+    return tuple(origins)
+
+
+def stadium_outline(site: Site) -> BaseGeometry:
+    """The smallest stadium area (leisure=stadium) holding every sector: what is inside."""
+    seats = [s.footprint.representative_point() for s in site.places_of(PlaceKind.SECTOR)
+             if s.footprint is not None]  # fmt: skip
+    areas = site.context_areas
+    leisure = areas["leisure"] if "leisure" in areas else [None] * len(areas)
+    candidates = [
+        geometry
+        for geometry, kind in zip(areas.geometry, leisure, strict=True)
+        if kind == "stadium" and all(geometry.contains(point) for point in seats)
+    ]
+    if not candidates:
+        raise ScenarioError(
+            "population.stadium: the site has no stadium outline (leisure=stadium) around its "
+            "sectors"
+        )
+    outline: BaseGeometry = min(candidates, key=lambda g: g.area)
+    return outline
+
+
+def plan_destinations(
+    origins: tuple[Origin, ...], setup: SiteScenario, venue: SiteVenue,
+    waypoint_names: list[str],
+) -> tuple[npt.NDArray[np.int64], list[tuple[int, ...]]]:  # fmt: skip
+    """Per origin: the destination index of the most specific plan rule (-1: the nearest) and
+    its route (waypoint indices)."""
+    known = {name for origin in origins for name in origin.groups} | set(PLAN_SCOPES)
+    rules: dict[str, tuple[int, tuple[int, ...]]] = {}
+    for index, rule in enumerate(setup.plan):
+        if rule.origin not in known:
+            raise ScenarioError(
+                f"plan[{index}].from: no sector, stand or zone named '{rule.origin}' "
+                f"(or use one of: {', '.join(PLAN_SCOPES)})"
+            )
+        destination = (
+            -1
+            if rule.destination == NEAREST
+            else venue.destination_index(rule.destination, key=f"plan[{index}].to")
+        )
+        rules[rule.origin] = (destination, tuple(waypoint_names.index(v) for v in rule.via))
+    out = np.full(len(origins), -1, dtype=np.int64)
+    routes: list[tuple[int, ...]] = [()] * len(origins)
+    for index, origin in enumerate(origins):
+        for name in origin.groups:  # most specific first
+            if name in rules:
+                out[index], routes[index] = rules[name]
+                break
+    return out, routes
+
+
+def _share_out(total: int, weights: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """Integers proportional to the weights that add up to `total` (largest remainders)."""
+    exact = total * weights / weights.sum()
+    counts = np.floor(exact).astype(np.int64)
+    short = total - int(counts.sum())
+    counts[np.argsort(-(exact - counts), kind="stable")[:short]] += 1
+    return np.asarray(counts, dtype=np.int64)

@@ -1,0 +1,78 @@
+"""Scenarios on the Plzeň site: the shipped files, mistakes named by key, a small real run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evac.errors import ScenarioError
+from scenarios.scenario_file import LIBRARY, load_scenario
+from tests.evac.test_cli import assert_one_line_error, evac
+
+BASELINE = (LIBRARY / "baseline_egress.toml").read_text(encoding="utf-8")
+
+
+def test_the_baseline_puts_fifteen_thousand_on_the_map() -> None:
+    scenario = load_scenario("baseline_egress")
+    assert scenario.site is not None
+    assert scenario.site.stadium_people == 11_700
+    assert sum(zone.count for zone in scenario.site.zones) == 3_300
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("stadium = 11700", "stadum = 11700"), "population: unknown key 'stadum'"),
+        (("count = 1800", "count = -5"), "population.zones[0].count must be an integer"),
+        (("bounds = [-650, -680, 300, 460]", "bounds = [300, -680, -650, 460]"),
+         "site.bounds must be [x_min, y_min, x_max, y_max]"),
+        (("adults = 0.85", "adults = 0.95"), "population.demography: the shares must add up"),
+        (("median_s = 60,", 'median_s = "1 min",'),
+         "population.stadium_pre_movement.median_s must be a number"),
+        (('from = "stadium"', 'form = "stadium"'), "plan[0]: unknown key 'form'"),
+        (("resolution = 0.5", "resolution = 5"), "site.resolution must be a number in 0.1..2 m"),
+    ],
+)  # fmt: skip
+def test_site_mistakes_name_the_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(BASELINE.replace(*change), encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(str(path))
+    assert message in str(caught.value)
+
+
+def test_names_unknown_to_the_site_fail_before_anything_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(BASELINE.replace('to = "Hlavní nádraží forecourt"', 'to = "Main station"'))
+    out = tmp_path / "result"
+    assert_one_line_error(
+        evac("run", str(path), "--out", str(out)), "plan[1].to: no destination named 'Main station'"
+    )
+    assert not out.exists() and not (tmp_path / "result.partial").exists()
+
+
+def test_a_small_match_day_leaves_by_the_gates_and_arrives(tmp_path: Path) -> None:
+    out = tmp_path / "result"
+    result = evac(
+        "run", "baseline_egress", "--out", str(out), "--set", "population.stadium=480",
+        "--set", "population.zones.0.count=60", "--set", "population.zones.1.count=30",
+        "--set", "population.zones.2.count=10", "--set", "scenario.duration_s=1800",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["agents_total"] == 580
+    assert summary["evacuated"] == 580  # everyone reached a destination
+    gates = {k: v for k, v in summary["flows"].items() if k.startswith("Gate")}
+    assert len(gates) == 8
+    # Everyone in the stands left by a gate, outward, and nobody walked back in.
+    assert sum(v["forward"] for v in gates.values()) == 480
+    assert sum(v["backward"] for v in gates.values()) == 0
+    assert sum(v["arrived"] for v in summary["destinations"].values()) == 580
+    station = summary["destinations"]["Hlavní nádraží forecourt"]
+    assert station["arrived"] >= 30 + 480 * 1000 // 11_700  # streets south + the south stand
+    assert 0 < station["t50_s"] <= station["t95_s"] <= station["t100_s"]
+    assert summary["person_seconds_above_4_per_m2"] >= 0.0
+    assert np.isfinite(summary["max_density_per_m2"])
