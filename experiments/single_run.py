@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from rich.progress import Progress
 
+from scenarios.ammonia_hazard import AmmoniaHazard
 from scenarios.population import place_agents
 from scenarios.scenario_file import Scenario
 from scenarios.site_run import prepare_site_run
@@ -60,6 +61,12 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
     else:
         sim = _drawn_venue_simulation(scenario, seed, writer)
         destination_names = [f"exit {k}" for k in range(len(sim.venue.exits))]
+    site = site_run.venue.site if site_run is not None else None
+    ammonia = (
+        AmmoniaHazard(scenario.ammonia, sim, site=site, people=sim.agent_count)
+        if scenario.ammonia is not None
+        else None
+    )
     crowding = CrowdingMeter(every_s=DENSITY_SAMPLE_S)
     crowding.sample(sim)
     steps = round(scenario.duration_s / scenario.dt)
@@ -72,6 +79,8 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
             if sim.time >= next_second:
                 if site_run is not None:
                     site_run.closures.update(sim)
+                if ammonia is not None:
+                    ammonia.update(sim)
                 next_second += 1.0
             sim.step()
             crowding.sample(sim)
@@ -79,6 +88,9 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
     sim.close()
     summary = _summary(scenario, sim, seed, crowding, time.perf_counter() - started)
     summary["destinations"] = destination_clearance(sim, destination_names)
+    if ammonia is not None:
+        summary.update(ammonia.summary())
+        ammonia.write(folder / "hazard.nc")
     (folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     _evacuation_curve(sim.exit_times, folder / "evacuation_curve.png", title=scenario.name)
     return summary

@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from evac.errors import ScenarioError
 from scenarios import checks
+from scenarios.ammonia_hazard import AmmoniaSettings, parse_ammonia
 from scenarios.site_scenario import SiteScenario, parse_site_scenario
 from simulator.simulation import MODELS
 
@@ -51,12 +52,13 @@ class Scenario:
     trajectory_every_nth_frame: int
     source: str
     site: SiteScenario | None = None
+    ammonia: AmmoniaSettings | None = None
 
 
 _TOP_KEYS = {"scenario", "venue", "agents", "measurement_lines", "site", "population", "plan",
-             "closures"}  # fmt: skip
+             "closures", "ammonia"}  # fmt: skip
 _SCENARIO_KEYS = {"name", "description", "duration_s", "dt", "seed", "model",
-                  "trajectory_every_nth_frame"}  # fmt: skip
+                  "trajectory_every_nth_frame", "extends"}  # fmt: skip
 _VENUE_KEYS = {"walkable_area", "exits"}
 _AGENT_KEYS = {"area", "count", "exit", "desired_speed"}
 _LINE_KEYS = {"name", "line"}
@@ -78,17 +80,47 @@ def resolve_scenario_path(name_or_path: str) -> Path:
 
 
 def load_scenario(name_or_path: str, *, overrides: Sequence[str] = ()) -> Scenario:
-    """Read, override and validate a scenario file."""
+    """Read, override and validate a scenario file.
+
+    `scenario.extends = "NAME"` starts from another scenario (a shipped name or a path relative
+    to this file): its tables are merged key by key, and lists of tables given here replace
+    the base's lists.
+    """
     path = resolve_scenario_path(name_or_path)
+    document = _read_with_base(path, seen=())
+    for override in overrides:
+        apply_override(document, override)
+    return parse_scenario(document, source=str(path))
+
+
+def _read_with_base(path: Path, *, seen: tuple[Path, ...]) -> dict[str, Any]:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path} is not valid TOML: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read {path}: {exc}") from exc
-    for override in overrides:
-        apply_override(document, override)
-    return parse_scenario(document, source=str(path))
+    settings = document.get("scenario", {})
+    base = settings.pop("extends", None) if isinstance(settings, dict) else None
+    if base is None:
+        return document
+    if not isinstance(base, str) or not base:
+        raise ScenarioError(f"scenario.extends must be a scenario name or path, got {base!r}")
+    relative = path.parent / base
+    base_path = relative if relative.is_file() else resolve_scenario_path(base)
+    if base_path.resolve() in seen or base_path.resolve() == path.resolve():
+        raise ScenarioError(f"scenario.extends: '{base}' extends itself")
+    merged = _read_with_base(base_path, seen=(*seen, path.resolve()))
+    _merge(merged, document)
+    return merged
+
+
+def _merge(base: dict[str, Any], changes: Mapping[str, Any]) -> None:
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
 
 
 def apply_override(document: dict[str, Any], override: str) -> None:
@@ -160,6 +192,7 @@ def parse_scenario(document: Mapping[str, Any], *, source: str) -> Scenario:
         ),
         source=source,
         site=parse_site_scenario(document) if on_site else None,
+        ammonia=parse_ammonia(document),
     )
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pedpy
-import pytest
 
 from tests.evac.test_cli import assert_one_line_error, evac
 from tests.scenarios.test_scenario_file import SMALL
