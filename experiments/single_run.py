@@ -14,6 +14,7 @@ import numpy.typing as npt
 from rich.progress import Progress
 
 from scenarios.ammonia_hazard import AmmoniaHazard
+from scenarios.attack import AttackHazard
 from scenarios.population import place_agents
 from scenarios.scenario_file import Scenario
 from scenarios.site_run import prepare_site_run
@@ -67,6 +68,18 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
         if scenario.ammonia is not None
         else None
     )
+    attack = (
+        AttackHazard(
+            scenario.attack,
+            sim,
+            site=site,
+            people=sim.agent_count,
+            seed=seed,
+            inside=site_run.stadium if site_run is not None else None,
+        )
+        if scenario.attack is not None
+        else None
+    )
     crowding = CrowdingMeter(every_s=DENSITY_SAMPLE_S)
     crowding.sample(sim)
     steps = round(scenario.duration_s / scenario.dt)
@@ -81,6 +94,8 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
                     site_run.closures.update(sim)
                 if ammonia is not None:
                     ammonia.update(sim)
+                if attack is not None:
+                    attack.update(sim)
                 next_second += 1.0
             sim.step()
             crowding.sample(sim)
@@ -91,6 +106,8 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
     if ammonia is not None:
         summary.update(ammonia.summary())
         ammonia.write(folder / "hazard.nc")
+    if attack is not None:
+        summary.update(attack.summary())
     (folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     _evacuation_curve(sim.exit_times, folder / "evacuation_curve.png", title=scenario.name)
     return summary

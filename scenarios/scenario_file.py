@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from evac.errors import ScenarioError
 from scenarios import checks
 from scenarios.ammonia_hazard import AmmoniaSettings, parse_ammonia
+from scenarios.attack import AttackSettings, parse_attack
 from scenarios.site_scenario import SiteScenario, parse_site_scenario
 from simulator.simulation import MODELS
 
@@ -53,10 +54,11 @@ class Scenario:
     source: str
     site: SiteScenario | None = None
     ammonia: AmmoniaSettings | None = None
+    attack: AttackSettings | None = None
 
 
 _TOP_KEYS = {"scenario", "venue", "agents", "measurement_lines", "site", "population", "plan",
-             "closures", "ammonia"}  # fmt: skip
+             "closures", "ammonia", "attack"}  # fmt: skip
 _SCENARIO_KEYS = {"name", "description", "duration_s", "dt", "seed", "model",
                   "trajectory_every_nth_frame", "extends"}  # fmt: skip
 _VENUE_KEYS = {"walkable_area", "exits"}
@@ -193,6 +195,7 @@ def parse_scenario(document: Mapping[str, Any], *, source: str) -> Scenario:
         source=source,
         site=parse_site_scenario(document) if on_site else None,
         ammonia=parse_ammonia(document),
+        attack=parse_attack(document),
     )
 
 

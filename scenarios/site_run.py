@@ -54,6 +54,8 @@ class SiteRun:
     destination_of: npt.NDArray[np.int64]
     """Per agent id: the destination index the plan gave (-1: the nearest)."""
     closures: ClosureSchedule
+    stadium: BaseGeometry | None
+    """The stadium's outline when people start in it (attacks are heard less inside)."""
 
 
 def prepare_site_run(
@@ -88,9 +90,11 @@ def prepare_site_run(
         waypoints=waypoints,
     )
     origins = build_origins(site, venue, setup)
+    stadium = None
     if any(origin.in_stadium for origin in origins):
         # Egress: people inside walk out by their nearest gate, and nobody walks back in.
-        sim.close_area(stadium_outline(site))
+        stadium = stadium_outline(site)
+        sim.close_area(stadium)
     rng = np.random.default_rng(seed)
 
     def reachable(points: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
@@ -138,6 +142,7 @@ def prepare_site_run(
         population=population,
         destination_of=destination_of[order],
         closures=ClosureSchedule(closures),
+        stadium=stadium,
     )
 
 
