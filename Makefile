@@ -35,9 +35,10 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## Speed and memory, side by side with JuPedSim (medians of 3 runs; see benchmarks/).
+## Speed and memory, side by side with JuPedSim (medians of 3 runs), and the full match-day run.
 bench: venv
 	$(BIN)/python -m benchmarks.engine_vs_jupedsim
+	$(BIN)/python -m benchmarks.match_day_run
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

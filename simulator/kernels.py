@@ -175,7 +175,7 @@ def cfsm_velocities(
     # number of threads.
     chunks = min(n, chunk_count)
     per_chunk = (n + chunks - 1) // chunks if chunks else 0
-    reach_squared = reach * reach
+    contact_max = 2.0 * (sr.max() if n else 0.0)
     inverse_range = 1.0 / neighbour_range
     span = cells_per_reach
     for chunk in prange(chunks):
@@ -185,7 +185,15 @@ def cfsm_velocities(
         buffer_distance = np.empty(_NEIGHBOUR_BUFFER)
         for k in range(chunk * per_chunk, min(n, (chunk + 1) * per_chunk)):
             i = ordered[k]
+            if desired_speed[i] <= 0.0:
+                # Still in the pre-movement time: stands (others still see and avoid them).
+                out_vx[i] = 0.0
+                out_vy[i] = 0.0
+                continue
             xi, yi, ri = sx[k], sy[k], sr[k]
+            # Neighbours matter up to one's own headway at full speed, or the repulsion's reach.
+            own_reach = min(reach, max(desired_speed[i] * time_gap, push_reach) + contact_max)
+            own_reach_squared = own_reach * own_reach
             ex, ey = desired_direction(
                 direction_x[sf[k]], direction_y[sf[k]], xi, yi, grid_x_min, grid_y_min,
                 resolution,
@@ -202,7 +210,7 @@ def cfsm_velocities(
                     dx = sx[m] - xi
                     dy = sy[m] - yi
                     squared = dx * dx + dy * dy
-                    if squared > reach_squared or m == k or found >= _NEIGHBOUR_BUFFER:
+                    if squared > own_reach_squared or m == k or found >= _NEIGHBOUR_BUFFER:
                         continue
                     distance = math.sqrt(squared)
                     buffer[found] = m
@@ -238,8 +246,8 @@ def cfsm_velocities(
                 ey /= norm
             # Headway along the direction actually taken (Tordeux et al.): the free distance to
             # the nearest agent ahead within a lane as wide as the two bodies.
-            free = reach
-            free_desired = reach
+            free = own_reach
+            free_desired = own_reach
             overlapped = False
             away_x = 0.0
             away_y = 0.0
@@ -482,3 +490,33 @@ def neighbour_counts(
                     found += 1
         counts[i] = found
     return counts
+
+
+@njit(cache=True, error_model="numpy")
+def count_crossings(
+    before_x: FloatArray, before_y: FloatArray, after_x: FloatArray, after_y: FloatArray,
+    lines: FloatArray,
+) -> IntArray:  # fmt: skip
+    """Crossings of each segment lines[k] = (ax, ay, bx, by) by the moves before -> after:
+    (k, 0) from its left to its right (forward), (k, 1) back. A move that only touches the line's
+    supporting line outside the segment does not count. Lines are tested against a move's bounding
+    box first, so many lines cost little."""
+    out = np.zeros((lines.shape[0], 2), dtype=np.int64)
+    for i in range(before_x.size):
+        px, py, qx, qy = before_x[i], before_y[i], after_x[i], after_y[i]
+        lo_x, hi_x = min(px, qx), max(px, qx)
+        lo_y, hi_y = min(py, qy), max(py, qy)
+        for k in range(lines.shape[0]):
+            ax, ay, bx, by = lines[k, 0], lines[k, 1], lines[k, 2], lines[k, 3]
+            if hi_x < min(ax, bx) or lo_x > max(ax, bx) or hi_y < min(ay, by) or lo_y > max(ay, by):
+                continue
+            side_before = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+            side_after = (bx - ax) * (qy - ay) - (by - ay) * (qx - ax)
+            if np.sign(side_before) == np.sign(side_after):
+                continue
+            end_a = (qx - px) * (ay - py) - (qy - py) * (ax - px)
+            end_b = (qx - px) * (by - py) - (qy - py) * (bx - px)
+            if np.sign(end_a) == np.sign(end_b):
+                continue
+            out[k, 0 if side_before > 0 else 1] += 1
+    return out

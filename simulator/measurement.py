@@ -77,5 +77,10 @@ class LineCounter:
         return forward - backward
 
     @property
+    def segment(self) -> tuple[float, float, float, float]:
+        """(ax, ay, bx, by): the line from a to b."""
+        return (self._ax, self._ay, self._bx, self._by)
+
+    @property
     def net(self) -> int:
         return self.forward - self.backward

@@ -161,6 +161,9 @@ class Simulation:
             name: LineCounter(line, name=name) for name, line in (measurement_lines or {}).items()
         }
         """Crossings of each measurement line so far (left to right of the line is forward)."""
+        self._line_array = np.array(
+            [c.segment for c in self.line_counts.values()], dtype=float
+        ).reshape(-1, 4)
         if not 0.0 <= reconsider_share <= 1.0:
             raise SimulationError(f"reconsider_share must be in 0..1, got {reconsider_share!r}")
         self.reconsider_share = reconsider_share
@@ -515,16 +518,20 @@ class Simulation:
             self._x, self._y, alive, self._cell_x_min, self._cell_y_min, self._cell_size,
             self._cell_columns, self._cell_rows,
         )  # fmt: skip
-        before = np.column_stack([self._x[alive], self._y[alive]]) if self.line_counts else None
+        if self.line_counts:
+            before_x, before_y = self._x[alive], self._y[alive]
         if isinstance(p, SocialForceModel):
             self._move_sfm(p, alive, moving_speed, cell_start, ordered, direction_x, direction_y)
         else:
             self._move_cfsm(p, alive, moving_speed, cell_start, ordered, direction_x,
                             direction_y, travel_time)  # fmt: skip
-        if before is not None:
-            after = np.column_stack([self._x[alive], self._y[alive]])
-            for counter in self.line_counts.values():
-                counter.update(before, after)
+        if self.line_counts:
+            counts = kernels.count_crossings(
+                before_x, before_y, self._x[alive], self._y[alive], self._line_array
+            )
+            for counter, (forward, backward) in zip(self.line_counts.values(), counts, strict=True):
+                counter.forward += int(forward)
+                counter.backward += int(backward)
         self.time += self.dt
         out = kernels.exits_reached(
             self._x, self._y, alive, self._target, self._chooses, self.venue.exit_cells,

@@ -22,3 +22,25 @@ def test_a_packed_crowd_reads_above_the_critical_density() -> None:
     xs, ys = np.meshgrid(np.arange(0, 10, 0.45), np.arange(0, 10, 0.45))  # 4.9 persons/m²
     assert max_density_per_m2(np.column_stack([xs.ravel(), ys.ravel()])) > 4.0
     assert max_density_per_m2(np.zeros((0, 2))) == 0.0
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+@settings(max_examples=25, deadline=None)
+def test_the_crossing_kernel_counts_as_the_line_counter_does(seed: int) -> None:
+    from shapely.geometry import LineString
+
+    from simulator import kernels
+    from simulator.measurement import LineCounter
+
+    rng = np.random.default_rng(seed)
+    before = rng.uniform(0, 4, (300, 2))
+    after = before + rng.normal(0, 0.6, (300, 2))
+    lines = [LineString([(1, 0), (1, 3)]), LineString([(0, 2), (4, 2.5)])]
+    counts = kernels.count_crossings(
+        before[:, 0], before[:, 1], after[:, 0], after[:, 1],
+        np.array([[*line.coords[0], *line.coords[1]] for line in lines]),
+    )  # fmt: skip
+    for line, (forward, backward) in zip(lines, counts, strict=True):
+        counter = LineCounter(line)
+        counter.update(before, after)
+        assert (counter.forward, counter.backward) == (forward, backward)
