@@ -175,7 +175,7 @@ def cfsm_velocities(
     # number of threads.
     chunks = min(n, chunk_count)
     per_chunk = (n + chunks - 1) // chunks if chunks else 0
-    contact_max = 2.0 * (sr.max() if n else 0.0)
+    reach_squared = reach * reach
     inverse_range = 1.0 / neighbour_range
     span = cells_per_reach
     for chunk in prange(chunks):
@@ -191,9 +191,6 @@ def cfsm_velocities(
                 out_vy[i] = 0.0
                 continue
             xi, yi, ri = sx[k], sy[k], sr[k]
-            # Neighbours matter up to one's own headway at full speed, or the repulsion's reach.
-            own_reach = min(reach, max(desired_speed[i] * time_gap, push_reach) + contact_max)
-            own_reach_squared = own_reach * own_reach
             ex, ey = desired_direction(
                 direction_x[sf[k]], direction_y[sf[k]], xi, yi, grid_x_min, grid_y_min,
                 resolution,
@@ -210,7 +207,7 @@ def cfsm_velocities(
                     dx = sx[m] - xi
                     dy = sy[m] - yi
                     squared = dx * dx + dy * dy
-                    if squared > own_reach_squared or m == k or found >= _NEIGHBOUR_BUFFER:
+                    if squared > reach_squared or m == k or found >= _NEIGHBOUR_BUFFER:
                         continue
                     distance = math.sqrt(squared)
                     buffer[found] = m
@@ -246,8 +243,8 @@ def cfsm_velocities(
                 ey /= norm
             # Headway along the direction actually taken (Tordeux et al.): the free distance to
             # the nearest agent ahead within a lane as wide as the two bodies.
-            free = own_reach
-            free_desired = own_reach
+            free = reach
+            free_desired = reach
             overlapped = False
             away_x = 0.0
             away_y = 0.0

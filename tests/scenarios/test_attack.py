@@ -13,8 +13,10 @@ import pytest
 from scenarios.attack import blast_casualty_probability, hit_probability, mandatory_distance_m
 from tests.evac.test_cli import evac
 
-SMALL = ("--set", "population.stadium=1170", "--set", "population.zones.0.count=180",
-         "--set", "population.zones.1.count=100", "--set", "population.zones.2.count=50")  # fmt: skip
+SMALL = (
+    "--set", "population.stadium=1170", "--set", "population.zones.0.count=180",
+    "--set", "population.zones.1.count=100", "--set", "population.zones.2.count=50",
+)  # fmt: skip
 
 
 def test_stand_off_and_casualty_models() -> None:
@@ -46,7 +48,8 @@ def test_people_near_a_shooter_flee_faster_than_others(tmp_path: Path) -> None:
     ox, oy = summary["attack"]["origin_xy_m"]
     frames = _frames(out)
     first, later = frames[5], frames[20]  # 10 s and 40 s after the first shot (2 s a frame)
-    near, far = [], []
+    near: list[float] = []
+    far: list[float] = []
     for pid, (x0, y0) in first.items():
         if pid in later:
             d0 = np.hypot(x0 - ox, y0 - oy)
