@@ -20,6 +20,8 @@ demo: venv
 	$(BIN)/evac city info --site plzen
 	$(BIN)/evac city map --site plzen --out $(OUT)/plzen_map.png
 	@echo "Map of the bundled Plzeň site written to $(OUT)/plzen_map.png"
+	$(BIN)/evac run baseline_egress --out $(OUT)/baseline_egress
+	@echo "The 15,000-person match-day egress: $(OUT)/baseline_egress/summary.json"
 
 ## Debian packages the tests need (installed only when missing).
 system-packages:
