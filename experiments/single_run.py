@@ -71,7 +71,6 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
     attack = (
         AttackHazard(
             scenario.attack,
-            sim,
             site=site,
             people=sim.agent_count,
             seed=seed,

@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 
 from city_data.site import Site
 from evac.errors import ScenarioError, SimulationError
@@ -130,8 +131,8 @@ class AttackHazard:
     """Runs an attack against a simulation (see the module docstring)."""
 
     def __init__(
-        self, settings: AttackSettings, sim: Simulation, *, site: Site | None, people: int,
-        inside: Any = None, seed: int = 0,
+        self, settings: AttackSettings, *, site: Site | None, people: int,
+        inside: BaseGeometry | None = None, seed: int = 0,
     ) -> None:  # fmt: skip
         self.settings = settings
         if settings.at is not None:

@@ -87,3 +87,15 @@ def test_nobody_enters_the_cordon_after_it_closes(tmp_path: Path) -> None:
     assert entered == 0
     last = frames[max(frames)]
     assert sum(np.hypot(x - ox, y - oy) < radius for x, y in last.values()) <= inside_at_close
+
+
+def test_an_attack_can_start_from_a_sensor_alert() -> None:
+    from city_data import load_site
+    from scenarios.attack import AttackHazard, parse_attack
+
+    site = load_site("plzen")
+    sensor = site.places_of("sensor")[0]
+    settings = parse_attack({"attack": {"kind": "explosion", "at": sensor.name, "start_s": 95}})
+    assert settings is not None and settings.start_s == 95
+    hazard = AttackHazard(settings, site=site, people=0)
+    assert hazard.origin == (sensor.x, sensor.y)
