@@ -82,16 +82,7 @@ def parse_ammonia(document: Mapping[str, Any]) -> AmmoniaSettings | None:
         return None
     where = "ammonia"
     table = checks.table(document, "ammonia", where, allowed=_KEYS)
-    source = table.get("source")
-    xy = table.get("xy")
-    if (source is None) == (xy is None):
-        raise ScenarioError("ammonia needs either source (a hazard source's name) or xy = [x, y]")
-    if source is not None and not (isinstance(source, str) and source):
-        raise ScenarioError(f"ammonia.source must be a place name, got {source!r}")
-    if xy is not None and not (
-        isinstance(xy, list) and len(xy) == 2 and all(isinstance(v, int | float) for v in xy)
-    ):
-        raise ScenarioError(f"ammonia.xy must be [x, y] in local metres, got {xy!r}")
+    source, xy = checks.name_or_point(table, where, name_key="source")
     if ("hole_diameter_mm" in table) == ("rate_kg_s" in table):
         raise ScenarioError(
             "ammonia needs either hole_diameter_mm (a liquid-line break) or rate_kg_s"
@@ -104,7 +95,7 @@ def parse_ammonia(document: Mapping[str, Any]) -> AmmoniaSettings | None:
         )
     return AmmoniaSettings(
         source=source,
-        xy=None if xy is None else (float(xy[0]), float(xy[1])),
+        xy=xy,
         start_s=checks.number(table, "start_s", where, 0, 86_400, default=0.0, unit="s"),
         hole_diameter_mm=(
             checks.number(table, "hole_diameter_mm", where, 1, 500, unit="mm")

@@ -84,19 +84,11 @@ def parse_attack(document: Mapping[str, Any]) -> AttackSettings | None:
         return None
     where = "attack"
     table = checks.table(document, "attack", where, allowed=_KEYS)
-    at, xy = table.get("at"), table.get("xy")
-    if (at is None) == (xy is None):
-        raise ScenarioError("attack needs either at (a name on the map) or xy = [x, y]")
-    if at is not None and not (isinstance(at, str) and at):
-        raise ScenarioError(f"attack.at must be a name on the map, got {at!r}")
-    if xy is not None and not (
-        isinstance(xy, list) and len(xy) == 2 and all(isinstance(v, int | float) for v in xy)
-    ):
-        raise ScenarioError(f"attack.xy must be [x, y] in local metres, got {xy!r}")
+    at, xy = checks.name_or_point(table, where, name_key="at")
     return AttackSettings(
         kind=checks.choice(table, "kind", where, KINDS, default="shooter"),
         at=at,
-        xy=None if xy is None else (float(xy[0]), float(xy[1])),
+        xy=xy,
         start_s=checks.number(table, "start_s", where, 0, 86_400, default=0.0, unit="s"),
         police_arrive_s=checks.number(
             table, "police_arrive_s", where, 1, 7200, default=300.0, unit="s"

@@ -106,3 +106,23 @@ def polygon(value: BaseGeometry, key: str) -> Polygon:
     if not isinstance(value, Polygon):
         raise ScenarioError(f"{key} must be a single POLYGON, got {value.geom_type}")
     return value
+
+
+def name_or_point(
+    table: Mapping[str, Any], where: str, *, name_key: str
+) -> tuple[str | None, tuple[float, float] | None]:
+    """Where something happens: a name on the map (`name_key`) or `xy = [x, y]`, exactly one."""
+    name, xy = table.get(name_key), table.get("xy")
+    if (name is None) == (xy is None):
+        raise ScenarioError(
+            f"{where} needs either {name_key} (a name on the map) or xy = [x, y] (local metres)"
+        )
+    if name is not None and not (isinstance(name, str) and name):
+        raise ScenarioError(f"{where}.{name_key} must be a name on the map, got {name!r}")
+    if xy is not None and not (
+        isinstance(xy, list)
+        and len(xy) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in xy)
+    ):
+        raise ScenarioError(f"{where}.xy must be [x, y] in local metres, got {xy!r}")
+    return name, None if xy is None else (float(xy[0]), float(xy[1]))
