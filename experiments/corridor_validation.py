@@ -158,12 +158,15 @@ def write_report(out_dir: Path) -> list[DiagramPoint]:
             f"{p.measured_speed:.2f} | {p.simulated_speed:.2f} | {error:+.0%} | "
             f"{low:.2f}-{high:.2f} ({n}) | {inside} | {p.entered}/{p.persons} |"
         )
+    more = [p.simulated_density / p.measured_density - 1 for p in points]
+    slower = [1 - p.simulated_speed / p.measured_speed for p in points]
     lines += [
         "",
-        "Reading: with the same inflow the simulated corridor holds 10-30 % more people and "
-        "they walk 6-24 % slower than the measured ones; the (ρ, v) points are compared with the "
-        "spread of the measured 3 m corridor series (same experiment campaign) at the simulated "
-        "density. The model has no calibration on these data.",
+        f"Reading: with the same inflow the simulated corridor holds {min(more):.0%}-"
+        f"{max(more):.0%} more people and they walk {min(slower):.0%}-{max(slower):.0%} slower "
+        "than the measured ones; the (ρ, v) points are compared with the spread of the measured "
+        "3 m corridor series (same experiment campaign) at the simulated density. The model has "
+        "no calibration on these data.",
         "",
         "Reproduce: `.venv/bin/python -m experiments.corridor_validation`",
         "",
