@@ -76,3 +76,24 @@ def test_a_small_match_day_leaves_by_the_gates_and_arrives(tmp_path: Path) -> No
     assert 0 < station["t50_s"] <= station["t95_s"] <= station["t100_s"]
     assert summary["person_seconds_above_4_per_m2"] >= 0.0
     assert np.isfinite(summary["max_density_per_m2"])
+
+
+def test_a_closed_bridge_carries_nobody_and_people_go_round(tmp_path: Path) -> None:
+    scenario = tmp_path / "closed_bridge.toml"
+    scenario.write_text(
+        '[scenario]\nextends = "baseline_egress"\nduration_s = 1800\n\n'
+        '[[closures]]\nwhat = "Lávka do Luční"\nat_s = 0\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "result"
+    result = evac(
+        "run", str(scenario), "--out", str(out), "--set", "population.stadium=480",
+        "--set", "population.zones.0.count=60", "--set", "population.zones.1.count=30",
+        "--set", "population.zones.2.count=10",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    bridge = summary["flows"]["Lávka do Luční"]
+    assert bridge["forward"] + bridge["backward"] == 0
+    assert summary["destinations"]["Luční meadow (north bank of the Mže)"]["arrived"] == 0
+    assert summary["evacuated"] == 580  # everyone found another way
