@@ -102,6 +102,11 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
     sim.close()
     summary = _summary(scenario, sim, seed, crowding, time.perf_counter() - started)
     summary["destinations"] = destination_clearance(sim, destination_names)
+    # Every run reports the hazard metrics; without that hazard they are zero.
+    summary.update(
+        exposed_above_aegl1=0, exposed_above_aegl2=0, exposed_above_aegl3=0,
+        expected_fatalities=0.0, casualties=0,
+    )  # fmt: skip
     if ammonia is not None:
         summary.update(ammonia.summary())
         ammonia.write(folder / "hazard.nc")
