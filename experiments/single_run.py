@@ -13,13 +13,13 @@ import numpy as np
 import numpy.typing as npt
 from rich.progress import Progress
 
+from experiments.crowding import CrowdingMeter
 from scenarios.ammonia_hazard import AmmoniaHazard
 from scenarios.attack import AttackHazard
 from scenarios.population import place_agents
 from scenarios.scenario_file import Scenario
 from scenarios.site_run import prepare_site_run
 from simulator import Hdf5TrajectoryWriter, Simulation
-from simulator.measurement import local_densities
 
 FloatArray = npt.NDArray[np.float64]
 DENSITY_SAMPLE_S = 1.0
@@ -79,7 +79,7 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
         if scenario.attack is not None
         else None
     )
-    crowding = CrowdingMeter(every_s=DENSITY_SAMPLE_S)
+    crowding = CrowdingMeter(sim, every_s=DENSITY_SAMPLE_S)
     crowding.sample(sim)
     steps = round(scenario.duration_s / scenario.dt)
     next_second = 0.0
@@ -102,6 +102,7 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
     sim.close()
     summary = _summary(scenario, sim, seed, crowding, time.perf_counter() - started)
     summary["destinations"] = destination_clearance(sim, destination_names)
+    summary["density_hot_spots"] = crowding.hot_spots()
     # Every run reports the hazard metrics; without that hazard they are zero.
     summary.update(
         exposed_above_aegl1=0, exposed_above_aegl2=0, exposed_above_aegl3=0,
@@ -114,6 +115,9 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
         summary.update(attack.summary())
     (folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     _evacuation_curve(sim.exit_times, folder / "evacuation_curve.png", title=scenario.name)
+    crowding.draw(
+        folder / "density_map.png", walkable_area=sim.venue.walkable_area, title=scenario.name
+    )
     return summary
 
 
@@ -133,25 +137,6 @@ def _drawn_venue_simulation(
         )
         sim.add_agents(positions=positions, exit=group.exit, desired_speed=group.desired_speed)
     return sim
-
-
-class CrowdingMeter:
-    """Samples everyone's local density every `every_s` simulated seconds: the peak, and the
-    person-seconds spent above the critical 4 persons/m² (Fruin's level F and worse)."""
-
-    def __init__(self, *, every_s: float) -> None:
-        self.every_s = every_s
-        self.peak_per_m2 = 0.0
-        self.person_seconds_above_4 = 0.0
-        self._next = 0.0
-
-    def sample(self, sim: Simulation) -> None:
-        if sim.time + 1e-9 < self._next or sim.agent_count == 0:
-            return
-        self._next = sim.time + self.every_s
-        density = local_densities(sim.positions)
-        self.peak_per_m2 = max(self.peak_per_m2, float(density.max()))
-        self.person_seconds_above_4 += float(np.count_nonzero(density > 4.0)) * self.every_s
 
 
 def destination_clearance(sim: Simulation, names: list[str]) -> dict[str, dict[str, Any]]:

@@ -75,6 +75,10 @@ def test_a_small_match_day_leaves_by_the_gates_and_arrives(tmp_path: Path) -> No
     assert station["arrived"] >= 30 + 480 * 1000 // 11_700  # streets south + the south stand
     assert 0 < station["t50_s"] <= station["t95_s"] <= station["t100_s"]
     assert summary["person_seconds_above_4_per_m2"] >= 0.0
+    spots = summary["density_hot_spots"]
+    seconds = [spot["person_seconds_above_4_per_m2"] for spot in spots]
+    assert seconds == sorted(seconds, reverse=True)
+    assert (out / "density_map.png").stat().st_size > 10_000
     # No hazard in the baseline: its metrics are there, and zero.
     assert summary["exposed_above_aegl2"] == summary["casualties"] == 0
     assert summary["expected_fatalities"] == 0.0
