@@ -16,7 +16,7 @@ from rich.progress import Progress
 from experiments.crowding import CrowdingMeter
 from scenarios.ammonia_hazard import AmmoniaHazard
 from scenarios.attack import AttackHazard
-from scenarios.population import place_agents
+from scenarios.population import Population, place_agents
 from scenarios.scenario_file import Scenario
 from scenarios.site_run import prepare_site_run
 from simulator import Hdf5TrajectoryWriter, Simulation
@@ -103,6 +103,8 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
     summary = _summary(scenario, sim, seed, crowding, time.perf_counter() - started)
     summary["destinations"] = destination_clearance(sim, destination_names)
     summary["density_hot_spots"] = crowding.hot_spots()
+    if site_run is not None:
+        summary["origins"] = origin_clearance(sim, site_run.population)
     # Every run reports the hazard metrics; without that hazard they are zero.
     summary.update(
         exposed_above_aegl1=0, exposed_above_aegl2=0, exposed_above_aegl3=0,
@@ -147,16 +149,36 @@ def destination_clearance(sim: Simulation, names: list[str]) -> dict[str, dict[s
         arrived = np.sort(times[used == index])
         out[name] = {
             "arrived": int(arrived.size),
-            "t50_s": _quantile(arrived, 0.5),
-            "t95_s": _quantile(arrived, 0.95),
-            "t100_s": _quantile(arrived, 1.0),
+            "t50_s": time_by_share(arrived, 0.5, arrived.size),
+            "t95_s": time_by_share(arrived, 0.95, arrived.size),
+            "t100_s": time_by_share(arrived, 1.0, arrived.size),
         }
     return out
 
 
-def _quantile(sorted_times: FloatArray, share: float) -> float | None:
-    needed = int(np.ceil(share * sorted_times.size))
-    return round(float(sorted_times[needed - 1]), 2) if needed > 0 else None
+def origin_clearance(sim: Simulation, population: Population) -> dict[str, dict[str, Any]]:
+    """Per sector or zone: its people, how many arrived, and by when 95 % and all of them had."""
+    times = sim.exit_times
+    out: dict[str, dict[str, Any]] = {}
+    for index, origin in enumerate(population.origins):
+        mine = times[population.origin == index]
+        arrived = np.sort(mine[np.isfinite(mine)])
+
+        out[origin.name] = {
+            "people": int(mine.size),
+            "arrived": int(arrived.size),
+            "t95_s": time_by_share(arrived, 0.95, mine.size),
+            "t100_s": time_by_share(arrived, 1.0, mine.size),
+        }
+    return out
+
+
+def time_by_share(sorted_arrivals: FloatArray, share: float, total: int) -> float | None:
+    """When `share` of `total` people had arrived (arrival times sorted); None if they never did."""
+    needed = int(np.ceil(share * total))
+    return (
+        round(float(sorted_arrivals[needed - 1]), 2) if 0 < needed <= sorted_arrivals.size else None
+    )
 
 
 def _summary(
@@ -165,11 +187,6 @@ def _summary(
     times = sim.exit_times
     total = times.size
     out = np.sort(times[np.isfinite(times)])
-
-    def quantile_time(share: float) -> float | None:
-        needed = int(np.ceil(share * total))
-        return round(float(out[needed - 1]), 2) if 0 < needed <= out.size else None
-
     elapsed = sim.time
     return {
         "scenario": scenario.name,
@@ -179,9 +196,9 @@ def _summary(
         "dt_s": scenario.dt,
         "agents_total": int(total),
         "evacuated": int(out.size),
-        "t50_s": quantile_time(0.50),
-        "t95_s": quantile_time(0.95),
-        "t100_s": quantile_time(1.0),
+        "t50_s": time_by_share(out, 0.50, total),
+        "t95_s": time_by_share(out, 0.95, total),
+        "t100_s": time_by_share(out, 1.0, total),
         "max_density_per_m2": round(crowding.peak_per_m2, 2),
         "person_seconds_above_4_per_m2": round(crowding.person_seconds_above_4, 1),
         "flows": {

@@ -75,10 +75,6 @@ class Population:
     """Index into `origins` for each person."""
     origins: tuple[Origin, ...]
 
-    @property
-    def count(self) -> int:
-        return int(self.positions.shape[0])
-
 
 def place_population(
     origins: tuple[Origin, ...],

@@ -51,8 +51,7 @@ class SiteRun:
     simulation: Simulation
     venue: SiteVenue
     population: Population
-    destination_of: npt.NDArray[np.int64]
-    """Per agent id: the destination index the plan gave (-1: the nearest)."""
+    """Everyone, in id order (so `population.origin[id]` is where agent `id` started)."""
     closures: ClosureSchedule
     stadium: BaseGeometry | None
     """The stadium's outline when people start in it (attacks are heard less inside)."""
@@ -109,7 +108,6 @@ def prepare_site_run(
         group_share=setup.group_share, keep=reachable,
     )  # fmt: skip
     targets, routes = plan_destinations(origins, setup, venue, waypoint_names)
-    destination_of = targets[population.origin]
     # Agents are added plan rule by plan rule (one destination and route each); ids follow.
     plan_of_origin = [(int(t), r) for t, r in zip(targets, routes, strict=True)]
     order_parts = []
@@ -140,7 +138,6 @@ def prepare_site_run(
         simulation=sim,
         venue=venue,
         population=population,
-        destination_of=destination_of[order],
         closures=ClosureSchedule(closures),
         stadium=stadium,
     )

@@ -75,6 +75,9 @@ def test_a_small_match_day_leaves_by_the_gates_and_arrives(tmp_path: Path) -> No
     assert station["arrived"] >= 30 + 480 * 1000 // 11_700  # streets south + the south stand
     assert 0 < station["t50_s"] <= station["t95_s"] <= station["t100_s"]
     assert summary["person_seconds_above_4_per_m2"] >= 0.0
+    origins = summary["origins"]
+    assert sum(o["people"] for o in origins.values()) == 580 and len(origins) == 12 + 3
+    assert all(o["arrived"] == o["people"] and o["t100_s"] >= o["t95_s"] for o in origins.values())
     spots = summary["density_hot_spots"]
     seconds = [spot["person_seconds_above_4_per_m2"] for spot in spots]
     assert seconds == sorted(seconds, reverse=True)
