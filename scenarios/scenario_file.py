@@ -156,6 +156,12 @@ def parse_scenario(document: Mapping[str, Any], *, source: str) -> Scenario:
     """Validate a scenario document (the parsed TOML)."""
     checks.check_keys(document, "the file", allowed=_TOP_KEYS)
     settings = checks.table(document, "scenario", "scenario", allowed=_SCENARIO_KEYS)
+    if "ammonia" in document and "attack" in document:
+        # Both set the engine's route cost and speed factors; the last one would silently win.
+        raise ScenarioError(
+            "a scenario takes one hazard: [ammonia] or [attack], not both (combined hazards are "
+            "not modelled yet)"
+        )
     on_site = "site" in document
     if on_site and ("venue" in document or "agents" in document):
         raise ScenarioError("a scenario takes either [site] or [venue] with [[agents]], not both")

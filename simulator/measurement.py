@@ -60,21 +60,16 @@ class LineCounter:
         """Count the crossings between two position arrays (n, 2); returns the net count."""
         if before.shape != after.shape:
             raise SimulationError("positions before and after a step must have the same shape")
-        ax, ay, bx, by = self._ax, self._ay, self._bx, self._by
-        side_before = (bx - ax) * (before[:, 1] - ay) - (by - ay) * (before[:, 0] - ax)
-        side_after = (bx - ax) * (after[:, 1] - ay) - (by - ay) * (after[:, 0] - ax)
-        changed = np.sign(side_before) != np.sign(side_after)
-        # The step's segment must also straddle the line's supporting points (a real crossing).
-        px, py = before[:, 0], before[:, 1]
-        qx, qy = after[:, 0], after[:, 1]
-        end_a = (qx - px) * (ay - py) - (qy - py) * (ax - px)
-        end_b = (qx - px) * (by - py) - (qy - py) * (bx - px)
-        crossing = changed & (np.sign(end_a) != np.sign(end_b))
-        forward = int(np.count_nonzero(crossing & (side_before > 0)))
-        backward = int(np.count_nonzero(crossing & (side_before <= 0)))
-        self.forward += forward
-        self.backward += backward
-        return forward - backward
+        ((forward, backward),) = kernels.count_crossings(
+            np.ascontiguousarray(before[:, 0], dtype=float),
+            np.ascontiguousarray(before[:, 1], dtype=float),
+            np.ascontiguousarray(after[:, 0], dtype=float),
+            np.ascontiguousarray(after[:, 1], dtype=float),
+            np.array([self.segment], dtype=float),
+        )
+        self.forward += int(forward)
+        self.backward += int(backward)
+        return int(forward - backward)
 
     @property
     def segment(self) -> tuple[float, float, float, float]:

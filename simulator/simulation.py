@@ -85,8 +85,9 @@ class CollisionFreeSpeedModel:
     wall_strength: float = 5.0
     wall_range_m: float = 0.02
     # Our counterflow addition (see kernels.cfsm_velocities): with 1.0 and 5 m, 150 + 150 people
-    # starting face to face pass each other in a 5 m x 40 m corridor in 146-196 s (seeds 0-2)
-    # instead of 183-250 s; not yet validated against bidirectional experiments.
+    # starting face to face pass each other in a 5 m x 40 m corridor in 146-196 s (median 172 s,
+    # seeds 0-2) instead of 176-260 s (median 190 s): `python -m experiments.counterflow`. The
+    # seeds overlap; not validated against bidirectional experiments.
     evasion_strength: float = 1.0
     evasion_range_m: float = 5.0
 
@@ -228,6 +229,7 @@ class Simulation:
         self._hazard_cost: FloatArray32 | None = None
         # Caches kept between steps (the per-step work is O(agents inside), not O(ever added)):
         self._alive: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # ids inside, ascending
+        self._alive_stale = False
         self._fields_stale = True  # targets changed: field stack and field_of to rebuild
         self._last_start_time = 0.0  # after this everyone has started: moving speed = desired
 
@@ -289,7 +291,7 @@ class Simulation:
         self._inside[ids] = True
         self._exit_time[ids] = np.nan
         self._n += n
-        self._alive = np.concatenate([self._alive, ids])
+        self._alive = np.concatenate([self._living(), ids])
         self._fields_stale = True
         self._last_start_time = max(self._last_start_time, float(starts.max(initial=0.0)))
         return ids
@@ -298,7 +300,7 @@ class Simulation:
         """Take agents out of the simulation (O(1) each); their exit time stays NaN."""
         index = self._check_ids(ids)
         self._inside[index] = False
-        self._alive = self._alive[self._inside[self._alive]]
+        self._alive_stale = True  # the list of ids inside is rebuilt once, when next needed
 
     def set_exit(self, ids: npt.ArrayLike, exit: int | None) -> None:
         """Send agents to another exit (None: the quickest open one) from now on."""
@@ -459,23 +461,23 @@ class Simulation:
     @property
     def agent_count(self) -> int:
         """Agents still inside."""
-        return int(self._alive.size)
+        return int(self._living().size)
 
     @property
     def ids(self) -> npt.NDArray[np.int64]:
         """Ids of the agents still inside, ascending."""
-        return self._alive.copy()
+        return self._living().copy()
 
     @property
     def positions(self) -> FloatArray:
         """Positions (agent_count, 2) of the agents still inside, in the order of `ids`."""
-        alive = self._alive
+        alive = self._living()
         return np.column_stack([self._x[alive], self._y[alive]])
 
     @property
     def velocities(self) -> FloatArray:
         """Velocities (agent_count, 2) in m/s, in the order of `ids`."""
-        alive = self._alive
+        alive = self._living()
         return np.column_stack([self._vx[alive], self._vy[alive]])
 
     @property
@@ -493,10 +495,10 @@ class Simulation:
     def _step_once(self) -> None:
         if self._writer is not None and self.frame % self._writer.every_nth_frame == 0:
             self._writer.write_frame(
-                self.frame // self._writer.every_nth_frame, self._alive, self.positions
+                self.frame // self._writer.every_nth_frame, self._living(), self.positions
             )
         self.frame += 1
-        alive = self._alive
+        alive = self._living()
         if alive.size == 0:
             self.time += self.dt
             return
@@ -539,7 +541,7 @@ class Simulation:
             self._exit_open, grid.x_min, grid.y_min, grid.resolution,
         )  # fmt: skip
         if self._routed:
-            self._pass_waypoints(self._alive)
+            self._pass_waypoints(alive)
         if out.size:
             self._inside[out] = False
             self._alive = alive[self._inside[alive]]
@@ -711,6 +713,13 @@ class Simulation:
                 resolution=grid.resolution, cost=cost,
             )  # fmt: skip
         return self._fields[key]
+
+    def _living(self) -> npt.NDArray[np.int64]:
+        """Ids inside, ascending (after removals, rebuilt once: O(N) per step at most)."""
+        if self._alive_stale:
+            self._alive = self._alive[self._inside[self._alive]]
+            self._alive_stale = False
+        return self._alive
 
     def _rasterise_waypoints(self, waypoints: Sequence[BaseGeometry]) -> npt.NDArray[np.int16]:
         grid = self.venue.grid

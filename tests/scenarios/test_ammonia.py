@@ -3,7 +3,6 @@ thresholds and probit against their published values, and a run that writes haza
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from scenarios.ammonia import (
 )
 from scenarios.scenario_file import LIBRARY
 from tests.evac.test_cli import assert_one_line_error, evac
+from tests.scenarios.test_site_scenario import run_small_match_day
 
 
 def test_source_term_matches_the_reference_ranges() -> None:
@@ -63,13 +63,9 @@ def test_exposure_thresholds_and_probit() -> None:
 
 def test_an_ammonia_run_writes_hazard_nc_in_ppm(tmp_path: Path) -> None:
     out = tmp_path / "result"
-    result = evac(
-        "run", "ammonia_worst_case", "--out", str(out), "--set", "population.stadium=300",
-        "--set", "population.zones.0.count=20", "--set", "population.zones.1.count=10",
-        "--set", "population.zones.2.count=5", "--set", "scenario.duration_s=900",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary = run_small_match_day(
+        "ammonia_worst_case", out, stadium=300, park=20, streets=10, stops=5, duration_s=900
+    )
     for key in ("exposed_above_aegl1", "exposed_above_aegl2", "exposed_above_aegl3"):
         assert isinstance(summary[key], int)
     assert summary["exposed_above_aegl1"] > 0  # the plume reaches the stadium
@@ -89,3 +85,10 @@ def test_ammonia_mistakes_name_the_key(tmp_path: Path) -> None:
     assert_one_line_error(
         evac("run", str(bad), "--out", str(tmp_path / "o")), "ammonia.wind_speed_m_s must be"
     )
+
+
+def test_one_hazard_per_scenario(tmp_path: Path) -> None:
+    text = (LIBRARY / "ammonia_worst_case.toml").read_text(encoding="utf-8")
+    both = tmp_path / "both.toml"
+    both.write_text(text + '\n[attack]\nkind = "explosion"\nxy = [0, 0]\n', encoding="utf-8")
+    assert_one_line_error(evac("run", str(both), "--out", str(tmp_path / "o")), "one hazard")

@@ -3,7 +3,6 @@ threat and keep out of the cordon."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import h5py
@@ -11,12 +10,9 @@ import numpy as np
 import pytest
 
 from scenarios.attack import blast_casualty_probability, hit_probability, mandatory_distance_m
-from tests.evac.test_cli import evac
+from tests.scenarios.test_site_scenario import run_small_match_day
 
-SMALL = (
-    "--set", "population.stadium=1170", "--set", "population.zones.0.count=180",
-    "--set", "population.zones.1.count=100", "--set", "population.zones.2.count=50",
-)  # fmt: skip
+SMALL = {"stadium": 1170, "park": 180, "streets": 100, "stops": 50}  # a tenth of the match day
 
 
 def test_stand_off_and_casualty_models() -> None:
@@ -40,10 +36,7 @@ def _frames(path: Path) -> dict[int, dict[int, tuple[float, float]]]:
 
 def test_people_near_a_shooter_flee_faster_than_others(tmp_path: Path) -> None:
     out = tmp_path / "shooter"
-    result = evac("run", "attack_shooter_north_gate", "--out", str(out), *SMALL,
-                  "--set", "scenario.duration_s=120")  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary = run_small_match_day("attack_shooter_north_gate", out, **SMALL, duration_s=120)
     assert summary["alarmed"] > 0 and summary["casualties"] >= 0
     ox, oy = summary["attack"]["origin_xy_m"]
     frames = _frames(out)
@@ -62,10 +55,7 @@ def test_people_near_a_shooter_flee_faster_than_others(tmp_path: Path) -> None:
 
 def test_nobody_enters_the_cordon_after_it_closes(tmp_path: Path) -> None:
     out = tmp_path / "blast"
-    result = evac("run", "attack_explosion_tyrsova", "--out", str(out), *SMALL,
-                  "--set", "scenario.duration_s=700")  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary = run_small_match_day("attack_explosion_tyrsova", out, **SMALL, duration_s=700)
     assert summary["casualties"] > 0
     assert summary["evacuated"] + summary["casualties"] <= summary["agents_total"]
     ox, oy = summary["attack"]["origin_xy_m"]

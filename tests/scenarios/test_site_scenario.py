@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +14,22 @@ from scenarios.scenario_file import LIBRARY, load_scenario
 from tests.evac.test_cli import assert_one_line_error, evac
 
 BASELINE = (LIBRARY / "baseline_egress.toml").read_text(encoding="utf-8")
+
+
+def run_small_match_day(
+    scenario: str, out: Path, *, stadium: int, park: int, streets: int, stops: int,
+    duration_s: float | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """`evac run` with the match-day crowd scaled down (the baseline's three outside zones)."""
+    counts: dict[str, float] = {"population.stadium": stadium, "population.zones.0.count": park,
+              "population.zones.1.count": streets, "population.zones.2.count": stops}  # fmt: skip
+    if duration_s is not None:
+        counts["scenario.duration_s"] = duration_s
+    overrides = [part for key, value in counts.items() for part in ("--set", f"{key}={value}")]
+    result = evac("run", scenario, "--out", str(out), *overrides)
+    assert result.returncode == 0, result.stderr
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return summary
 
 
 def test_the_baseline_puts_fifteen_thousand_on_the_map() -> None:
@@ -56,13 +73,9 @@ def test_names_unknown_to_the_site_fail_before_anything_is_written(tmp_path: Pat
 
 def test_a_small_match_day_leaves_by_the_gates_and_arrives(tmp_path: Path) -> None:
     out = tmp_path / "result"
-    result = evac(
-        "run", "baseline_egress", "--out", str(out), "--set", "population.stadium=480",
-        "--set", "population.zones.0.count=60", "--set", "population.zones.1.count=30",
-        "--set", "population.zones.2.count=10", "--set", "scenario.duration_s=1800",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary = run_small_match_day(
+        "baseline_egress", out, stadium=480, park=60, streets=30, stops=10, duration_s=1800
+    )
     assert summary["agents_total"] == 580
     assert summary["evacuated"] == 580  # everyone reached a destination
     gates = {k: v for k, v in summary["flows"].items() if k.startswith("Gate")}
@@ -95,14 +108,9 @@ def test_a_closed_bridge_carries_nobody_and_people_go_round(tmp_path: Path) -> N
         '[[closures]]\nwhat = "Lávka do Luční"\nat_s = 0\n',
         encoding="utf-8",
     )
-    out = tmp_path / "result"
-    result = evac(
-        "run", str(scenario), "--out", str(out), "--set", "population.stadium=480",
-        "--set", "population.zones.0.count=60", "--set", "population.zones.1.count=30",
-        "--set", "population.zones.2.count=10",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary = run_small_match_day(
+        str(scenario), tmp_path / "result", stadium=480, park=60, streets=30, stops=10
+    )
     bridge = summary["flows"]["Lávka do Luční"]
     assert bridge["forward"] + bridge["backward"] == 0
     assert summary["destinations"]["Luční meadow (north bank of the Mže)"]["arrived"] == 0

@@ -26,7 +26,7 @@ def test_a_packed_crowd_reads_above_the_critical_density() -> None:
 
 @given(st.integers(min_value=0, max_value=2**32 - 1))
 @settings(max_examples=25, deadline=None)
-def test_the_crossing_kernel_counts_as_the_line_counter_does(seed: int) -> None:
+def test_line_crossings_match_shapely(seed: int) -> None:
     from shapely.geometry import LineString
 
     from simulator import kernels
@@ -41,6 +41,13 @@ def test_the_crossing_kernel_counts_as_the_line_counter_does(seed: int) -> None:
         np.array([[*line.coords[0], *line.coords[1]] for line in lines]),
     )  # fmt: skip
     for line, (forward, backward) in zip(lines, counts, strict=True):
+        (ax, ay), (bx, by) = line.coords
+        expected = [0, 0]
+        for p, q in zip(before, after, strict=True):
+            if LineString([p, q]).crosses(line):
+                left = (bx - ax) * (p[1] - ay) - (by - ay) * (p[0] - ax) > 0
+                expected[0 if left else 1] += 1
+        assert (forward, backward) == tuple(expected)
         counter = LineCounter(line)
-        counter.update(before, after)
+        assert counter.update(before, after) == forward - backward
         assert (counter.forward, counter.backward) == (forward, backward)
