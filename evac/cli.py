@@ -83,6 +83,30 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     run.set_defaults(handler=_run)
 
+    rank = commands.add_parser(
+        "rank", help="rank evacuation plans for a site scenario (ranking.json, report.html)"
+    )
+    rank.add_argument("scenario", help="scenario file (.toml) or the name of a shipped scenario")
+    rank.add_argument("--out", type=Path, required=True, help="result folder (replaced if present)")
+    rank.add_argument("--seeds", type=int, default=None, help="runs per plan (default: 5)")
+    rank.add_argument("--shortlist", type=int, default=None, help="plans simulated (default: 4)")
+    rank.add_argument(
+        "--no-generate", dest="generate", action="store_false", default=None,
+        help="rank only the scenario's own and hand-written plans",
+    )  # fmt: skip
+    rank.add_argument(
+        "--workers", type=int, default=None,
+        help="local Dask worker processes (default: one per core; 0: no cluster)",
+    )  # fmt: skip
+    rank.add_argument(
+        "--scheduler", default=None, help="address of a running Dask scheduler (tcp://host:port)"
+    )
+    rank.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a scenario value (repeatable)",
+    )  # fmt: skip
+    rank.set_defaults(handler=_rank)
+
     verify = commands.add_parser("verify", help="run the RiMEA verification tests (no stairs)")
     verify.add_argument("--tests", default=None, help="comma-separated test numbers (default: all)")
     verify.add_argument("--seed", type=int, default=0)
@@ -189,6 +213,33 @@ def _run(args: argparse.Namespace) -> None:
         f"T100 {'not reached' if t100 is None else f'{t100} s'}; "
         f"max density {summary['max_density_per_m2']}/m²; results in {args.out}"
     )
+
+
+def _rank(args: argparse.Namespace) -> None:
+    from experiments.ranking.rank import rank_scenario
+    from scenarios.scenario_file import load_scenario
+
+    for option in ("seeds", "shortlist"):
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            raise EvacError(f"--{option} must be at least 1, got {value}")
+    if args.workers is not None and args.workers < 0:
+        raise EvacError(f"--workers must be 0 or more, got {args.workers}")
+    scenario = load_scenario(args.scenario, overrides=args.overrides)
+    ranking = rank_scenario(
+        scenario, args.out, seeds=args.seeds, shortlist=args.shortlist, generate=args.generate,
+        workers=args.workers, scheduler=args.scheduler,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )  # fmt: skip
+    for plan in ranking["plans"]:
+        t95 = plan["t95_s"]
+        exposed = plan["exposed_above_aegl2"]["mean"]
+        print(
+            f"{plan['rank']}. {plan['name']}: T95 {t95['mean']:.0f} s "
+            f"[{t95['ci_low']:.0f}, {t95['ci_high']:.0f}], above AEGL-2 {exposed:.0f}, "
+            f"lower bound {plan['lower_bound_s']:.0f} s"
+        )
+    print(f"ranking in {args.out / 'ranking.json'}, report in {args.out / 'report.html'}")
 
 
 def _verify(args: argparse.Namespace) -> None:

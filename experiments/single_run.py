@@ -23,20 +23,24 @@ from simulator import Hdf5TrajectoryWriter, Simulation
 
 FloatArray = npt.NDArray[np.float64]
 DENSITY_SAMPLE_S = 1.0
+CURVE_STEP_S = 10.0
 
 
-def run_scenario(scenario: Scenario, out_dir: Path, *, seed: int | None = None) -> dict[str, Any]:
+def run_scenario(
+    scenario: Scenario, out_dir: Path, *, seed: int | None = None, trajectories: bool = True,
+    figures: bool = True,
+) -> dict[str, Any]:  # fmt: skip
     """Run a scenario and write its result folder; returns the summary.
 
     Outputs are written to a sibling folder first and moved into place at the end, so a failed
-    run leaves no half-written result.
+    run leaves no half-written result. Ensembles can leave out the trajectories and figures.
     """
     seed = scenario.seed if seed is None else seed
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        summary = _run(scenario, partial, seed)
+        summary = _run(scenario, partial, seed, trajectories=trajectories, figures=figures)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -46,10 +50,16 @@ def run_scenario(scenario: Scenario, out_dir: Path, *, seed: int | None = None) 
     return summary
 
 
-def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
+def _run(
+    scenario: Scenario, folder: Path, seed: int, *, trajectories: bool, figures: bool
+) -> dict[str, Any]:
     started = time.perf_counter()
-    writer = Hdf5TrajectoryWriter(
-        folder / "trajectories.h5", every_nth_frame=scenario.trajectory_every_nth_frame
+    writer = (
+        Hdf5TrajectoryWriter(
+            folder / "trajectories.h5", every_nth_frame=scenario.trajectory_every_nth_frame
+        )
+        if trajectories
+        else None
     )
     site_run = None
     if scenario.site is not None:
@@ -115,16 +125,26 @@ def _run(scenario: Scenario, folder: Path, seed: int) -> dict[str, Any]:
         ammonia.write(folder / "hazard.nc")
     if attack is not None:
         summary.update(attack.summary())
+    summary["evacuation_curve"] = evacuation_counts(sim.exit_times, until_s=sim.time)
     (folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    _evacuation_curve(sim.exit_times, folder / "evacuation_curve.png", title=scenario.name)
-    crowding.draw(
-        folder / "density_map.png", walkable_area=sim.venue.walkable_area, title=scenario.name
-    )
+    if figures:
+        _evacuation_curve(sim.exit_times, folder / "evacuation_curve.png", title=scenario.name)
+        crowding.draw(
+            folder / "density_map.png", walkable_area=sim.venue.walkable_area, title=scenario.name
+        )
     return summary
 
 
+def evacuation_counts(exit_times: FloatArray, *, until_s: float) -> dict[str, Any]:
+    """People out by every CURVE_STEP_S seconds of the run (the evacuation curve as numbers)."""
+    times = np.arange(0.0, until_s + CURVE_STEP_S, CURVE_STEP_S)
+    arrived = np.sort(exit_times[np.isfinite(exit_times)])
+    counts = np.searchsorted(arrived, times, side="right")
+    return {"every_s": CURVE_STEP_S, "out": [int(c) for c in counts]}
+
+
 def _drawn_venue_simulation(
-    scenario: Scenario, seed: int, writer: Hdf5TrajectoryWriter
+    scenario: Scenario, seed: int, writer: Hdf5TrajectoryWriter | None
 ) -> Simulation:
     assert scenario.walkable_area is not None
     sim = Simulation(

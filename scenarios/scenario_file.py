@@ -19,6 +19,7 @@ from evac.errors import ScenarioError
 from scenarios import checks
 from scenarios.ammonia_hazard import AmmoniaSettings, parse_ammonia
 from scenarios.attack import AttackSettings, parse_attack
+from scenarios.ranking_settings import RankingSettings, parse_ranking
 from scenarios.site_scenario import SiteScenario, parse_site_scenario
 from simulator.simulation import MODELS
 
@@ -55,10 +56,11 @@ class Scenario:
     site: SiteScenario | None = None
     ammonia: AmmoniaSettings | None = None
     attack: AttackSettings | None = None
+    ranking: RankingSettings | None = None
 
 
 _TOP_KEYS = {"scenario", "venue", "agents", "measurement_lines", "site", "population", "plan",
-             "closures", "ammonia", "attack"}  # fmt: skip
+             "closures", "ammonia", "attack", "ranking"}  # fmt: skip
 _SCENARIO_KEYS = {"name", "description", "duration_s", "dt", "seed", "model",
                   "trajectory_every_nth_frame", "extends"}  # fmt: skip
 _VENUE_KEYS = {"walkable_area", "exits"}
@@ -202,6 +204,7 @@ def parse_scenario(document: Mapping[str, Any], *, source: str) -> Scenario:
         site=parse_site_scenario(document) if on_site else None,
         ammonia=parse_ammonia(document),
         attack=parse_attack(document),
+        ranking=parse_ranking(document),
     )
 
 

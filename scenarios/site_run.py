@@ -4,6 +4,7 @@ population placed by sector and zone and sent where the response plan says, and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,8 +17,14 @@ from city_data.places import PlaceKind, Sector
 from city_data.site import Site
 from evac.errors import EvacError, ScenarioError
 from scenarios.population import Origin, Population, place_population
-from scenarios.site_scenario import NEAREST, PLAN_SCOPES, Closure, SiteScenario
-from scenarios.site_setup import TRANSIT_STOPS, SiteVenue, build_site_venue, named_area
+from scenarios.site_scenario import NEAREST, PLAN_SCOPES, Closure, PlanRule, SiteScenario
+from scenarios.site_setup import (
+    TRANSIT_STOPS,
+    SiteVenue,
+    build_site_venue,
+    named_area,
+    via_area,
+)
 from simulator import Simulation, TrajectoryWriter
 
 
@@ -71,11 +78,8 @@ def prepare_site_run(
     venue = build_site_venue(site, bounds=setup.bounds, destinations=names)
     lines = dict(venue.measurement_lines)
     lines.update(extra_lines or {})
-    waypoint_names = sorted({name for rule in setup.plan for name in rule.via})
-    waypoints = [
-        named_area(site, name, key="plan.via").intersection(venue.walkable_area)
-        for name in waypoint_names
-    ]
+    origins = build_origins(site, venue, setup)
+    targets, routes, waypoints = plan_routes(origins, setup.plan, site, venue)
     sim = Simulation(
         walkable_area=venue.walkable_area,
         exits=[d.area for d in venue.destinations],
@@ -86,9 +90,8 @@ def prepare_site_run(
         trajectory_writer=trajectory_writer,
         measurement_lines=lines,
         exit_choice="nearest",
-        waypoints=waypoints,
+        waypoints=[area.intersection(venue.walkable_area) for area in waypoints],
     )
-    origins = build_origins(site, venue, setup)
     stadium = None
     if any(origin.in_stadium for origin in origins):
         # Egress: people inside walk out by their nearest gate, and nobody walks back in.
@@ -107,7 +110,6 @@ def prepare_site_run(
         outside_pre_movement=setup.outside_pre_movement, demography=setup.demography,
         group_share=setup.group_share, keep=reachable,
     )  # fmt: skip
-    targets, routes = plan_destinations(origins, setup, venue, waypoint_names)
     # Agents are added plan rule by plan rule (one destination and route each); ids follow.
     plan_of_origin = [(int(t), r) for t, r in zip(targets, routes, strict=True)]
     order_parts = []
@@ -221,34 +223,52 @@ def stadium_outline(site: Site) -> BaseGeometry:
     return outline
 
 
-def plan_destinations(
-    origins: tuple[Origin, ...], setup: SiteScenario, venue: SiteVenue,
-    waypoint_names: list[str],
-) -> tuple[npt.NDArray[np.int64], list[tuple[int, ...]]]:  # fmt: skip
-    """Per origin: the destination index of the most specific plan rule (-1: the nearest) and
-    its route (waypoint indices)."""
+def rules_of_origins(origins: Sequence[Origin], rules: Sequence[PlanRule]) -> list[PlanRule | None]:
+    """The plan rule each origin follows: the most specific one naming it (its sector, then its
+    stand, "stadium" or "outside", then "everyone"); None: walk to the nearest destination."""
     known = {name for origin in origins for name in origin.groups} | set(PLAN_SCOPES)
-    rules: dict[str, tuple[int, tuple[int, ...]]] = {}
-    for index, rule in enumerate(setup.plan):
+    by_origin: dict[str, PlanRule] = {}
+    for index, rule in enumerate(rules):
         if rule.origin not in known:
             raise ScenarioError(
                 f"plan[{index}].from: no sector, stand or zone named '{rule.origin}' "
                 f"(or use one of: {', '.join(PLAN_SCOPES)})"
             )
-        destination = (
-            -1
-            if rule.destination == NEAREST
-            else venue.destination_index(rule.destination, key=f"plan[{index}].to")
-        )
-        rules[rule.origin] = (destination, tuple(waypoint_names.index(v) for v in rule.via))
-    out = np.full(len(origins), -1, dtype=np.int64)
+        by_origin[rule.origin] = rule
+    return [
+        next((by_origin[name] for name in origin.groups if name in by_origin), None)
+        for origin in origins
+    ]
+
+
+def plan_routes(
+    origins: Sequence[Origin], rules: Sequence[PlanRule], site: Site, venue: SiteVenue
+) -> tuple[npt.NDArray[np.int64], list[tuple[int, ...]], list[BaseGeometry]]:
+    """Per origin: the destination index (-1: the nearest) and the route (waypoint indices), and
+    the waypoint areas those indices point to (see `via_area`: crossings on their far side)."""
+    targets = np.full(len(origins), -1, dtype=np.int64)
     routes: list[tuple[int, ...]] = [()] * len(origins)
-    for index, origin in enumerate(origins):
-        for name in origin.groups:  # most specific first
-            if name in rules:
-                out[index], routes[index] = rules[name]
-                break
-    return out, routes
+    areas: list[BaseGeometry] = []
+    index_of: dict[tuple[str, str], int] = {}
+    for k, (origin, rule) in enumerate(zip(origins, rules_of_origins(origins, rules), strict=True)):
+        if rule is None:
+            continue
+        number = list(rules).index(rule)
+        if rule.destination != NEAREST:
+            targets[k] = venue.destination_index(rule.destination, key=f"plan[{number}].to")
+        point = origin.area.representative_point()
+        here = (point.x, point.y)
+        route = []
+        for name in rule.via:
+            area, tag = via_area(site, name, coming_from=here, key=f"plan[{number}].via")
+            if (name, tag) not in index_of:
+                index_of[(name, tag)] = len(areas)
+                areas.append(area)
+            route.append(index_of[(name, tag)])
+            centre = area.centroid
+            here = (centre.x, centre.y)
+        routes[k] = tuple(route)
+    return targets, routes, areas
 
 
 def _share_out(total: int, weights: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:

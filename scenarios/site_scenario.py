@@ -137,20 +137,7 @@ def parse_site_scenario(document: Mapping[str, Any]) -> SiteScenario:
                 count=int(checks.number(entry, "count", where, 1, 100_000, integer=True)),
             )
         )
-    plan = []
-    for index, entry in enumerate(checks.tables(document, "plan", "plan", allowed=_PLAN_KEYS)):
-        via = entry.get("via", [])
-        if not (isinstance(via, list) and len(via) <= 4 and all(isinstance(v, str) for v in via)):
-            raise ScenarioError(
-                f"plan[{index}].via must be a list of at most 4 gate or place names, got {via!r}"
-            )
-        plan.append(
-            PlanRule(
-                origin=checks.text(entry, "from", f"plan[{index}]"),
-                destination=checks.text(entry, "to", f"plan[{index}]"),
-                via=tuple(via),
-            )
-        )
+    plan = parse_plan_rules(checks.tables(document, "plan", "plan", allowed=_PLAN_KEYS), "plan")
     closures = []
     for index, entry in enumerate(
         checks.tables(document, "closures", "closures", allowed=_CLOSURE_KEYS)
@@ -189,6 +176,26 @@ def parse_site_scenario(document: Mapping[str, Any]) -> SiteScenario:
         plan=tuple(plan),
         closures=tuple(closures),
     )
+
+
+def parse_plan_rules(entries: list[dict[str, Any]], where: str) -> tuple[PlanRule, ...]:
+    """Validate [[plan]]-style rules (`from`, optional `via`, `to`); `where` names the list."""
+    rules = []
+    for index, entry in enumerate(entries):
+        checks.check_keys(entry, f"{where}[{index}]", allowed=_PLAN_KEYS)
+        via = entry.get("via", [])
+        if not (isinstance(via, list) and len(via) <= 4 and all(isinstance(v, str) for v in via)):
+            raise ScenarioError(
+                f"{where}[{index}].via must be a list of at most 4 gate or place names, got {via!r}"
+            )
+        rules.append(
+            PlanRule(
+                origin=checks.text(entry, "from", f"{where}[{index}]"),
+                destination=checks.text(entry, "to", f"{where}[{index}]"),
+                via=tuple(via),
+            )
+        )
+    return tuple(rules)
 
 
 def _pre_movement(population: Mapping[str, Any], key: str, default: PreMovement) -> PreMovement:

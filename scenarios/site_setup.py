@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import shapely
+import shapely.ops
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
@@ -21,6 +22,8 @@ STOP_RADIUS_M = 6.0  # the platform area around a stop's point where people coun
 CLOSING_M = 0.5
 _GATE_LINE_MARGIN_M = 0.5
 _BRIDGE_LINE_MARGIN_M = 1.0
+CROSSING_M = 120.0
+"""A named way at most this long is a crossing: a plan's `via` means crossing it."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,38 @@ def named_area(site: Site, name: str, *, key: str) -> BaseGeometry:
     raise ScenarioError(
         f"{key}: '{name}' is not a gate, street, bridge or place with an outline on this site"
     )
+
+
+def via_area(
+    site: Site, name: str, *, coming_from: tuple[float, float], key: str
+) -> tuple[BaseGeometry, str]:
+    """Where a plan's `via` entry is passed, and a tag naming that part of it.
+
+    A crossing (a named way at most CROSSING_M long: a bridge, an underpass, a crossing) is
+    passed on its far side, seen from `coming_from`: reaching its far half means having crossed
+    it. A gate, a longer street or a place is passed on reaching any part of it."""
+    ways = [
+        (data["geometry"], float(data.get("width") or 2.0))
+        for _, _, data in site.walk_graph.edges(data=True)
+        if data.get("name") == name and "geometry" in data
+    ]
+    whole = named_area(site, name, key=key)
+    if not ways or sum(line.length for line, _ in ways) > CROSSING_M:
+        return whole, "whole"
+    merged = shapely.line_merge(shapely.union_all([line for line, _ in ways]))
+    if not isinstance(merged, LineString):
+        return whole, "whole"
+    width = max(w for _, w in ways)
+    here = Point(coming_from)
+    start, end = Point(merged.coords[0]), Point(merged.coords[-1])
+    far_end = end if here.distance(end) >= here.distance(start) else start
+    half = (
+        shapely.ops.substring(merged, 0.5, 1.0, normalized=True)
+        if far_end is end
+        else (shapely.ops.substring(merged, 0.0, 0.5, normalized=True))
+    )
+    tag = f"far half towards ({far_end.x:.0f}, {far_end.y:.0f})"
+    return half.buffer(width / 2 + 1.0), tag
 
 
 def measurement_lines(site: Site, walkable: BaseGeometry) -> dict[str, LineString]:

@@ -1,0 +1,100 @@
+"""Ensembles: every short-listed plan run with several seeds, on a Dask cluster.
+
+Each member is one full run of the scenario with the plan's rules (`experiments.single_run`,
+without trajectories or figures), in its own folder. By default a local Dask cluster with one
+single-threaded worker process per core runs them side by side; `scheduler` sends them to an
+existing Dask scheduler instead (more machines, more members at once); `workers=0` runs them
+one after the other in this process with all cores (no cluster).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scenarios.scenario_file import Scenario
+
+
+@dataclass(frozen=True)
+class MemberJob:
+    """One ensemble member: a plan's scenario with one seed, written to `folder`."""
+
+    plan: str
+    seed: int
+    scenario: Scenario
+    folder: Path
+
+
+def run_member(job: MemberJob, threads: int = 0) -> dict[str, Any]:
+    """Run one member (on a worker) and return its summary; `threads` > 0 caps Numba's threads."""
+    import numba
+
+    from experiments.single_run import run_scenario
+
+    if threads > 0:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    summary = run_scenario(
+        job.scenario, job.folder, seed=job.seed, trajectories=False, figures=False
+    )
+    summary["plan"] = job.plan
+    return summary
+
+
+def run_ensemble(
+    jobs: Sequence[MemberJob],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_done: Callable[[MemberJob, dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run all members; their summaries in the order of `jobs`.
+
+    `workers`: local worker processes (default: one per core; 0: no cluster, run here)."""
+    if not jobs:
+        return []
+    if workers == 0 and scheduler is None:
+        inline = []
+        for job in jobs:
+            inline.append(run_member(job))
+            if on_done is not None:
+                on_done(job, inline[-1])
+        return inline
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        count = workers or os.cpu_count() or 1
+        cluster = LocalCluster(
+            n_workers=count,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+            silence_logs=50,
+        )
+        client = Client(cluster)
+        threads = 1
+    else:
+        client = Client(scheduler)
+        threads = 0
+    try:
+        futures = {
+            client.submit(
+                run_member, job, threads, key=f"member-{k}-{job.plan}-{job.seed}", pure=False
+            ): k
+            for k, job in enumerate(jobs)
+        }
+        results: list[dict[str, Any] | None] = [None] * len(jobs)
+        for future in as_completed(futures):
+            k = futures[future]
+            results[k] = future.result()
+            if on_done is not None:
+                on_done(jobs[k], future.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return [r for r in results if r is not None]

@@ -1,0 +1,385 @@
+"""`evac rank`: candidate plans, screening, ensembles of the short list, and the ranking.
+
+Order: life safety first, then time. Plans are sorted by the mean over seeds of
+(1) expected fatalities plus casualties, (2) people above AEGL-2, (3) the T95 clearance time;
+a later key decides only when the earlier ones tie (to 0.05 people). Every metric comes with a
+95 % confidence interval of its mean (Student t over the seeds). Runs that do not reach 95 %
+within the scenario's duration count with the duration as their T95 (a lower value than the
+truth: such plans are flagged `censored_seeds`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from experiments.ranking.ensemble import MemberJob, run_ensemble
+from experiments.ranking.plans import (
+    CandidatePlan,
+    RankingContext,
+    apply_plan,
+    generate_plans,
+    movements,
+    passages_used,
+    ranking_context,
+    scenario_plans,
+)
+from experiments.ranking.screening import Screening, screen_plan, summarise
+from scenarios.population import SPEEDS_M_S
+from scenarios.ranking_settings import RankingSettings
+from scenarios.scenario_file import Scenario
+
+METRICS = (
+    "t95_s",
+    "exposed_above_aegl2",
+    "expected_fatalities",
+    "casualties",
+    "max_density_per_m2",
+    "person_seconds_above_4_per_m2",
+)
+HARM_TIE = 0.05
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ScreenedPlan:
+    plan: CandidatePlan
+    screening: Screening
+    via: list[str]
+    signature: tuple[Any, ...]
+    """Per origin: the legs and destinations (equal signatures: the same plan)."""
+
+
+def rank_scenario(
+    scenario: Scenario,
+    out_dir: Path,
+    *,
+    seeds: int | None = None,
+    shortlist: int | None = None,
+    generate: bool | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    report: bool = True,
+) -> dict[str, Any]:
+    """Rank the plans of a site scenario; writes DIR/ranking.json (and DIR/report.html) and
+    returns the ranking. Options left as None come from the scenario's [ranking] section."""
+    say = progress or (lambda _: None)
+    started = time.perf_counter()
+    settings = scenario.ranking or RankingSettings()
+    seeds = seeds if seeds is not None else settings.seeds
+    shortlist = shortlist if shortlist is not None else settings.shortlist
+    generate = settings.generate if generate is None else generate
+    context = ranking_context(scenario)
+    candidates = scenario_plans(context) + (generate_plans(context) if generate else [])
+    screened = _distinct([_screen(context, plan) for plan in candidates])
+    screening_s = time.perf_counter() - started
+    say(f"screened {len(screened)} plans in {screening_s:.1f} s")
+    chosen, dropped = choose_shortlist(screened, shortlist)
+    partial = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        jobs = [
+            MemberJob(
+                plan=item.plan.name,
+                seed=scenario.seed + k,
+                scenario=apply_plan(scenario, item.plan, context.origins),
+                folder=partial / "runs" / _slug(item.plan.name) / f"seed_{scenario.seed + k}",
+            )
+            for item in chosen
+            for k in range(seeds)
+        ]
+        say(f"simulating {len(chosen)} plans x {seeds} seeds = {len(jobs)} runs")
+        done = [0]
+
+        def member_done(job: MemberJob, summary: dict[str, Any]) -> None:
+            done[0] += 1
+            say(f"[{done[0]}/{len(jobs)}] {job.plan}, seed {job.seed}: T95 {summary['t95_s']} s")
+
+        summaries = run_ensemble(jobs, workers=workers, scheduler=scheduler, on_done=member_done)
+        ranking = build_ranking(scenario, context, chosen, dropped, summaries, seeds=seeds)
+        ranking["wall_time_s"] = round(time.perf_counter() - started, 1)
+        ranking["screening_wall_time_s"] = round(screening_s, 2)
+        (partial / "ranking.json").write_text(
+            json.dumps(ranking, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        if report:
+            from visualise.report import write_report
+
+            routes = {
+                item.plan.name: {
+                    origin: [context.network.xy[n] for n in path]
+                    for origin, path in item.screening.routes.items()
+                }
+                for item in chosen
+            }
+            write_report(ranking, context, summaries, routes, partial / "report.html")
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    partial.replace(out_dir)
+    return ranking
+
+
+def _screen(context: RankingContext, plan: CandidatePlan) -> ScreenedPlan:
+    mean_speed = _mean_speed(context)
+    moves = movements(context, plan)
+    signature = tuple(
+        (m.origin, tuple(leg.name for leg in m.legs), tuple(d.name for d in m.destinations))
+        for m in moves
+    )
+    screening = screen_plan(
+        context.network,
+        moves,
+        walking_speed_m_s=mean_speed,
+        edge_cost=context.edge_cost,
+        plume=context.plume,
+        speed_factor=context.speed_factor,
+    )
+    return ScreenedPlan(plan, screening, passages_used(context, plan, screening.routes), signature)
+
+
+def _distinct(screened: list[ScreenedPlan]) -> list[ScreenedPlan]:
+    """Plans that send everyone the same way as an earlier plan are left out."""
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for item in screened:
+        if item.signature not in seen:
+            seen.add(item.signature)
+            out.append(item)
+    return out
+
+
+def _mean_speed(context: RankingContext) -> float:
+    shares = context.setup.demography
+    return float(
+        sum(
+            getattr(shares, kind) * SPEEDS_M_S[kind][0]
+            for kind in ("adults", "elderly", "children")
+        )
+    )
+
+
+def choose_shortlist(
+    screened: list[ScreenedPlan], size: int
+) -> tuple[list[ScreenedPlan], list[dict[str, Any]]]:
+    """Plans to simulate: every plan written by a person, then the best screened others up to
+    `size`; a plan whose lower bound exceeds the best estimate while it exposes no fewer people
+    cannot win and is dropped first. Returns (short list, dropped plans with the reason)."""
+    best_time = min(s.screening.estimated_t95_s for s in screened)
+    best_harm = min(_screened_harm(s) for s in screened)
+
+    def hopeless(item: ScreenedPlan) -> bool:
+        return item.screening.lower_bound_s > best_time and _screened_harm(item) >= best_harm
+
+    ordered = sorted(
+        screened, key=lambda s: (hopeless(s), _screened_harm(s), s.screening.estimated_t95_s)
+    )
+    chosen = [s for s in screened if s.plan.kind == "hand-written"]
+    for item in ordered:
+        if len(chosen) >= size:
+            break
+        if item not in chosen and not hopeless(item):
+            chosen.append(item)
+    dropped = []
+    for item in ordered:
+        if item in chosen:
+            continue
+        reason = (
+            f"cannot win: its lower bound ({item.screening.lower_bound_s:.0f} s) is above the "
+            f"best estimated clearance ({best_time:.0f} s) and it exposes no fewer people"
+            if hopeless(item)
+            else "not short-listed: other plans screened better"
+        )
+        dropped.append(
+            {
+                "name": item.plan.name,
+                "kind": item.plan.kind,
+                "via": item.via,
+                **summarise(item.screening),
+                "reason": reason,
+            }
+        )
+    return chosen, dropped
+
+
+def _screened_harm(item: ScreenedPlan) -> tuple[float, float]:
+    s = item.screening
+    return (round(s.estimated_fatalities, 1), round(s.estimated_above_aegl2, -1))
+
+
+def interval(values: list[float]) -> dict[str, float]:
+    """Mean and the 95 % confidence interval of the mean (Student t; the metrics are never
+    negative, so neither is the interval)."""
+    data = np.asarray(values, dtype=float)
+    mean = float(data.mean())
+    half = 0.0
+    if data.size >= 2:
+        half = float(stats.t.ppf(0.975, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
+    return {
+        "mean": round(mean, 2),
+        "ci_low": round(max(mean - half, 0.0), 2),
+        "ci_high": round(mean + half, 2),
+    }
+
+
+def build_ranking(
+    scenario: Scenario,
+    context: RankingContext,
+    chosen: list[ScreenedPlan],
+    dropped: list[dict[str, Any]],
+    summaries: list[dict[str, Any]],
+    *,
+    seeds: int,
+) -> dict[str, Any]:
+    """The ranking document (see the module docstring for the order)."""
+    plans = []
+    for item in chosen:
+        mine = [s for s in summaries if s["plan"] == item.plan.name]
+        t95 = [s["t95_s"] if s["t95_s"] is not None else s["simulated_time_s"] for s in mine]
+        entry: dict[str, Any] = {
+            "name": item.plan.name,
+            "kind": item.plan.kind,
+            "description": item.plan.description,
+            "via": item.via,
+            "lower_bound_s": round(item.screening.lower_bound_s, 1),
+            "screening": summarise(item.screening),
+            "seeds": [s["seed"] for s in mine],
+            "t95_s": interval(t95),
+            "censored_seeds": sum(s["t95_s"] is None for s in mine),
+            "lower_bound_holds": all(item.screening.lower_bound_s <= t for t in t95),
+            "rules": [
+                {"from": r.origin, "via": list(r.via), "to": r.destination} for r in item.plan.rules
+            ],
+        }
+        for metric in METRICS[1:]:
+            entry[metric] = interval([float(s.get(metric, 0.0)) for s in mine])
+        entry["evacuated"] = interval([float(s["evacuated"]) for s in mine])
+        plans.append(entry)
+    plans.sort(key=_order_key)
+    _mark_pareto(plans)
+    for rank, entry in enumerate(plans, start=1):
+        entry["rank"] = rank
+        entry["explanation"] = explain(entry, plans, rank)
+    ordered = [{"rank": p.pop("rank"), **p} for p in plans]
+    return {
+        "scenario": scenario.name,
+        "source": scenario.source,
+        "criterion": "expected fatalities + casualties, then people above AEGL-2, then T95",
+        "seeds_per_plan": seeds,
+        "people": sum(o.count for o in context.origins),
+        "plans": ordered,
+        "screened_out": dropped,
+    }
+
+
+def _harm(entry: dict[str, Any]) -> float:
+    return float(entry["expected_fatalities"]["mean"] + entry["casualties"]["mean"])
+
+
+def _order_key(entry: dict[str, Any]) -> tuple[float, float, float]:
+    return (
+        round(_harm(entry) / HARM_TIE) * HARM_TIE,
+        entry["exposed_above_aegl2"]["mean"],
+        entry["t95_s"]["mean"],
+    )
+
+
+def _mark_pareto(plans: list[dict[str, Any]]) -> None:
+    """A plan is on the Pareto front when no other plan is at least as good on harm, exposure,
+    T95 and peak density, and better on one."""
+
+    def point(p: dict[str, Any]) -> tuple[float, ...]:
+        return (
+            _harm(p),
+            p["exposed_above_aegl2"]["mean"],
+            p["t95_s"]["mean"],
+            p["max_density_per_m2"]["mean"],
+        )
+
+    for plan in plans:
+        mine = point(plan)
+        plan["pareto"] = not any(
+            all(a <= b for a, b in zip(point(other), mine, strict=True)) and point(other) != mine
+            for other in plans
+            if other is not plan
+        )
+
+
+def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> str:
+    """One sentence: why this plan ranks where it does."""
+    t95 = entry["t95_s"]
+    exposed = entry["exposed_above_aegl2"]
+    harm = _harm(entry)
+    facts = (
+        f"T95 {t95['mean']:.0f} s (95 % CI {t95['ci_low']:.0f}-{t95['ci_high']:.0f})"
+        + (f", {exposed['mean']:.0f} people above AEGL-2" if exposed["mean"] > 0 else "")
+        + (f", {harm:.1f} expected dead or hurt" if harm > 0 else "")
+    )
+    bottleneck = entry["screening"]["bottleneck"]
+    where = f"; its bottleneck is {bottleneck}" if bottleneck else ""
+    if rank == 1:
+        runner_up = plans[1] if len(plans) > 1 else None
+        certain = ""
+        if runner_up is not None:
+            metric = _deciding_metric(entry, runner_up)
+            certain = (
+                " (clearly ahead of the next plan)"
+                if _separated(entry, runner_up, metric)
+                else f" (the intervals of the next plan overlap on {_words(metric)}: "
+                "the order of the top plans is not certain)"
+            )
+        return f"Ranks first: {facts}{where}{certain}."
+    above = plans[rank - 2]
+    metric = _deciding_metric(above, entry)
+    mine, theirs = _value(entry, metric), _value(above, metric)
+    certain = "" if _separated(above, entry, metric) else " (the intervals overlap)"
+    return (
+        f"Ranks {rank} behind '{above['name']}' on {_words(metric)}: {mine:.0f} against "
+        f"{theirs:.0f}{certain}; {facts}{where}."
+    )
+
+
+def _deciding_metric(better: dict[str, Any], worse: dict[str, Any]) -> str:
+    a, b = _order_key(better), _order_key(worse)
+    for metric, x, y in zip(("harm", "exposed_above_aegl2", "t95_s"), a, b, strict=True):
+        if x != y:
+            return metric
+    return "t95_s"
+
+
+def _value(entry: dict[str, Any], metric: str) -> float:
+    return _harm(entry) if metric == "harm" else float(entry[metric]["mean"])
+
+
+def _separated(better: dict[str, Any], worse: dict[str, Any], metric: str) -> bool:
+    if metric == "harm":
+        high = better["expected_fatalities"]["ci_high"] + better["casualties"]["ci_high"]
+        low = worse["expected_fatalities"]["ci_low"] + worse["casualties"]["ci_low"]
+        return bool(high < low)
+    return bool(better[metric]["ci_high"] < worse[metric]["ci_low"])
+
+
+def _words(metric: str) -> str:
+    return {
+        "harm": "expected dead and hurt",
+        "exposed_above_aegl2": "people above AEGL-2",
+        "t95_s": "T95 clearance time (s)",
+    }[metric]
+
+
+def _slug(name: str) -> str:
+    keep = "".join(c if c.isalnum() else "_" for c in name.lower())
+    return "_".join(part for part in keep.split("_") if part)[:60] or "plan"

@@ -1,0 +1,444 @@
+"""The commander's report: one self-contained HTML page for a ranking, readable offline.
+
+The map is drawn by deck.gl from our own data (no tile server): the walkable area, buildings
+and water of the site, the ranked plans' routes, the hazard (plume zones by AEGL level, or the
+threat point and cordon) and the density hot spots. The layers are pydeck layers; the deck.gl
+bundle that pydeck ships is inlined in the page, so nothing is fetched from the network. Below
+the map: the evacuation curves of every plan with their bands over the seeds, and the table.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydeck as pdk
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon, box
+from shapely.geometry.base import BaseGeometry
+
+from city_data.frame import LocalFrame
+from experiments.ranking.plans import RankingContext
+from scenarios.ammonia import AEGL_PPM
+from scenarios.attack import mandatory_distance_m
+
+# One colour per rank (colour-blind safe, Okabe-Ito), then grey.
+RANK_COLOURS = [
+    (0, 114, 178),
+    (230, 159, 0),
+    (0, 158, 115),
+    (204, 121, 167),
+    (86, 180, 233),
+    (213, 94, 0),
+    (240, 228, 66),
+]
+HAZARD_GRID_M = 10.0
+_HAZARD_LEVELS = ((1, (255, 230, 120, 90)), (2, (255, 140, 0, 110)), (3, (200, 0, 0, 130)))
+
+
+def write_report(
+    ranking: dict[str, Any],
+    context: RankingContext,
+    summaries: list[dict[str, Any]],
+    routes: dict[str, dict[str, list[tuple[float, float]]]],
+    path: Path,
+) -> Path:
+    """Write report.html for a ranking (see the module docstring); `routes`: per plan and
+    origin, the screening's path in local metres."""
+    deck = _deck(ranking, context, summaries, routes)
+    page = _PAGE.format(
+        title=html.escape(f"Evacuation plans: {ranking['scenario']}"),
+        bundle=_deck_bundle(),
+        deck_json=deck.to_json(),
+        heading=html.escape(ranking["scenario"]),
+        intro=html.escape(_intro(ranking)),
+        legend=_legend(ranking, context),
+        curves=_curves_png(ranking, summaries),
+        table=_table(ranking),
+        dropped=_dropped_table(ranking),
+        criterion=html.escape(ranking["criterion"]),
+        approximate=(
+            "The map is approximate (built from public facts, not surveyed)."
+            if context.site.approximate
+            else ""
+        ),
+    )
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _deck_bundle() -> str:
+    """pydeck's deck.gl bundle, to inline (it defines `createDeck`)."""
+    bundle = resources.files("pydeck") / "nbextension" / "static" / "index.js"
+    text = bundle.read_text(encoding="utf-8")
+    return text.replace("</script>", "<\\/script>")
+
+
+def _deck(
+    ranking: dict[str, Any],
+    context: RankingContext,
+    summaries: list[dict[str, Any]],
+    plan_routes: dict[str, dict[str, list[tuple[float, float]]]],
+) -> pdk.Deck:
+    site, frame = context.site, context.site.frame
+    clip = box(*context.venue.bounds)
+
+    def polygons(geometry: BaseGeometry, name: str) -> list[dict[str, Any]]:
+        return [{"polygon": _lonlat_ring(frame, p), "name": name} for p in _polygons(geometry)]
+
+    def lonlat(x: float, y: float) -> list[float]:
+        lon, lat = frame.to_wgs84(x, y)
+        return [round(float(lon), 7), round(float(lat), 7)]
+
+    layers = [
+        pdk.Layer(
+            "PolygonLayer",
+            polygons(context.venue.walkable_area.simplify(0.5), "walkable"),
+            get_polygon="polygon",
+            get_fill_color=[225, 222, 214],
+            stroked=False,
+            id="walkable",
+        ),
+        pdk.Layer(
+            "PolygonLayer",
+            polygons(site.water.intersection(clip), "water"),
+            get_polygon="polygon",
+            get_fill_color=[160, 200, 230],
+            stroked=False,
+            id="water",
+        ),
+        pdk.Layer(
+            "PolygonLayer",
+            polygons(site.buildings.intersection(clip), "building"),
+            get_polygon="polygon",
+            get_fill_color=[150, 150, 150],
+            stroked=False,
+            id="buildings",
+        ),
+    ]
+    hazard = _hazard_zones(context)
+    layers.append(
+        pdk.Layer(
+            "PolygonLayer",
+            hazard,
+            get_polygon="polygon",
+            get_fill_color="colour",
+            stroked=True,
+            get_line_color=[120, 0, 0],
+            line_width_min_pixels=1,
+            pickable=True,
+            id="hazard",
+        )
+    )
+    routes = []
+    for entry in ranking["plans"]:
+        colour = list(RANK_COLOURS[(entry["rank"] - 1) % len(RANK_COLOURS)])
+        for origin, points in plan_routes.get(entry["name"], {}).items():
+            routes.append(
+                {
+                    "path": [lonlat(x, y) for x, y in points],
+                    "colour": colour,
+                    "name": f"{entry['rank']}. {entry['name']} ({origin})",
+                    "width": 6 if entry["rank"] == 1 else 3,
+                }
+            )
+    layers.append(
+        pdk.Layer(
+            "PathLayer",
+            routes,
+            get_path="path",
+            get_color="colour",
+            get_width="width",
+            width_units="'pixels'",
+            pickable=True,
+            id="routes",
+        )
+    )
+    spots: list[dict[str, Any]] = []
+    for summary in summaries:
+        for spot in summary.get("density_hot_spots", []):
+            x, y = spot["x_m"], spot["y_m"]
+            spots.append(
+                {
+                    "position": lonlat(x, y),
+                    "name": f"{summary['plan']}: "
+                    f"{spot['person_seconds_above_4_per_m2']:.0f} person-s above 4/m²",
+                    "weight": float(spot["person_seconds_above_4_per_m2"]),
+                }
+            )
+    if spots:
+        top = max(float(s["weight"]) for s in spots) or 1.0
+        for s in spots:
+            s["radius"] = 4.0 + 16.0 * math.sqrt(float(s["weight"]) / top)
+    layers.append(
+        pdk.Layer(
+            "ScatterplotLayer",
+            spots,
+            get_position="position",
+            get_radius="radius",
+            get_fill_color=[120, 0, 120, 140],
+            pickable=True,
+            id="hot_spots",
+        )
+    )
+    labels = [
+        {"position": lonlat(d.area.centroid.x, d.area.centroid.y), "name": d.name}
+        for d in context.venue.destinations
+        if not isinstance(d.area, MultiPolygon)
+    ]
+    layers.append(
+        pdk.Layer(
+            "TextLayer",
+            labels,
+            get_position="position",
+            get_text="name",
+            get_size=13,
+            get_color=[20, 80, 20],
+            character_set="auto",
+            id="labels",
+        )
+    )
+    x0, y0, x1, y1 = context.venue.bounds
+    lon, lat = frame.to_wgs84((x0 + x1) / 2, (y0 + y1) / 2)
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=pdk.ViewState(longitude=float(lon), latitude=float(lat), zoom=15.2),
+        map_provider=None,
+        map_style=None,
+        tooltip={"text": "{name}"},
+    )
+
+
+def _hazard_zones(context: RankingContext) -> list[dict[str, Any]]:
+    """Plume zones (the peak concentration above each AEGL's 60-minute value) or the attack's
+    threat point and cordon, as polygons in lon/lat."""
+    frame = context.site.frame
+    shapes: list[tuple[BaseGeometry, tuple[int, int, int, int], str]] = []
+    if context.plume is not None:
+        x0, y0, x1, y1 = context.venue.bounds
+        xs = np.arange(x0, x1, HAZARD_GRID_M) + HAZARD_GRID_M / 2
+        ys = np.arange(y0, y1, HAZARD_GRID_M) + HAZARD_GRID_M / 2
+        gx, gy = np.meshgrid(xs, ys)
+        release = context.plume.release
+        peak = np.zeros(gx.shape)
+        for t in np.arange(release.start_s, release.start_s + release.duration_s + 1800, 30.0):
+            peak = np.maximum(peak, context.plume.ppm(gx, gy, float(t)))
+        half = HAZARD_GRID_M / 2
+        for level, colour in _HAZARD_LEVELS:
+            limit = AEGL_PPM[level][2]
+            cells = np.argwhere(peak > limit)
+            if cells.size == 0:
+                continue
+            area = shapely.union_all(
+                [box(xs[c] - half, ys[r] - half, xs[c] + half, ys[r] + half) for r, c in cells]
+            )
+            shapes.append((area, colour, f"ammonia peak above AEGL-{level} ({limit:.0f} ppm)"))
+    scenario = context.scenario
+    if scenario.attack is not None:
+        from experiments.ranking.plans import _attack_point
+
+        x, y = _attack_point(context.site, scenario.attack.at, scenario.attack.xy)
+        radius = (
+            mandatory_distance_m(scenario.attack.tnt_kg)
+            if scenario.attack.kind == "explosion"
+            else 50.0
+        )
+        shapes.append((Point(x, y).buffer(radius), (200, 0, 0, 70), "cordon"))
+        shapes.append((Point(x, y).buffer(6.0), (200, 0, 0, 220), f"{scenario.attack.kind}"))
+    return [
+        {"polygon": _lonlat_ring(frame, polygon), "colour": list(colour), "name": name}
+        for geometry, colour, name in shapes
+        for polygon in _polygons(geometry)
+    ]
+
+
+def _polygons(geometry: BaseGeometry) -> list[Polygon]:
+    return [g for g in getattr(geometry, "geoms", [geometry]) if isinstance(g, Polygon)]
+
+
+def _lonlat_ring(frame: LocalFrame, polygon: Polygon) -> list[list[float]]:
+    """A polygon's outer ring in WGS84 [lon, lat] pairs (7 decimals: about 1 cm)."""
+    coords = np.asarray(polygon.exterior.coords)
+    lon, lat = frame.to_wgs84(coords[:, 0], coords[:, 1])
+    ring: list[list[float]] = np.round(np.column_stack([lon, lat]), 7).tolist()
+    return ring
+
+
+def _intro(ranking: dict[str, Any]) -> str:
+    best = ranking["plans"][0] if ranking["plans"] else None
+    if best is None:
+        return "No plan could be simulated."
+    return (
+        f"{len(ranking['plans'])} plans simulated with {ranking['seeds_per_plan']} seeds each "
+        f"for {ranking['people']:,} people; {len(ranking['screened_out'])} more screened out. "
+        f"Recommended: {best['name']}. {best['explanation']}"
+    )
+
+
+def _legend(ranking: dict[str, Any], context: RankingContext) -> str:
+    items = []
+    for entry in ranking["plans"]:
+        r, g, b = RANK_COLOURS[(entry["rank"] - 1) % len(RANK_COLOURS)]
+        items.append(
+            f'<li><span class="swatch" style="background:rgb({r},{g},{b})"></span>'
+            f"{entry['rank']}. {html.escape(entry['name'])}</li>"
+        )
+    if context.plume is not None:
+        items.append(
+            '<li><span class="swatch" style="background:#ffe678"></span>'
+            "ammonia above AEGL-1 / 2 / 3 (darker: higher)</li>"
+        )
+    if context.scenario.attack is not None:
+        items.append(
+            '<li><span class="swatch" style="background:#c80000"></span>threat and cordon</li>'
+        )
+    items.append(
+        '<li><span class="swatch round" style="background:#780078"></span>'
+        "density hot spots (person-seconds above 4/m²)</li>"
+    )
+    return "<ul class='legend'>" + "".join(items) + "</ul>"
+
+
+def _curves_png(ranking: dict[str, Any], summaries: list[dict[str, Any]]) -> str:
+    """Evacuation curves: each plan's mean share out over time, the band from its seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    for entry in ranking["plans"]:
+        colour = np.array(RANK_COLOURS[(entry["rank"] - 1) % len(RANK_COLOURS)]) / 255
+        curves = [s["evacuation_curve"] for s in summaries if s["plan"] == entry["name"]]
+        if not curves:
+            continue
+        step = curves[0]["every_s"]
+        length = max(len(c["out"]) for c in curves)
+        counts = np.array([c["out"] + [c["out"][-1]] * (length - len(c["out"])) for c in curves])
+        share = counts / ranking["people"] * 100
+        t = np.arange(length) * step
+        ax.fill_between(t, share.min(axis=0), share.max(axis=0), color=colour, alpha=0.25, lw=0)
+        ax.plot(
+            t,
+            share.mean(axis=0),
+            color=colour,
+            lw=1.6,
+            label=f"{entry['rank']}. {entry['name'][:48]}",
+        )
+    ax.axhline(95, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("time after the start (s)")
+    ax.set_ylabel("people at a destination (%)")
+    ax.set_ylim(0, 101)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="evacuation curves" src="data:image/png;base64,{encoded}">'
+
+
+def _interval(metric: dict[str, float], digits: int = 0) -> str:
+    return (
+        f"{metric['mean']:.{digits}f} <small>[{metric['ci_low']:.{digits}f}, "
+        f"{metric['ci_high']:.{digits}f}]</small>"
+    )
+
+
+def _table(ranking: dict[str, Any]) -> str:
+    rows = []
+    for p in ranking["plans"]:
+        rows.append(
+            "<tr>"
+            f"<td>{p['rank']}</td><td><b>{html.escape(p['name'])}</b>"
+            f"<br><small>{html.escape(', '.join(p['via'][:6]))}</small></td>"
+            f"<td>{p['lower_bound_s']:.0f}</td><td>{_interval(p['t95_s'])}"
+            + (
+                f"<br><small>{p['censored_seeds']} runs did not reach 95 %</small>"
+                if p["censored_seeds"]
+                else ""
+            )
+            + f"</td><td>{_interval(p['exposed_above_aegl2'])}</td>"
+            f"<td>{_interval(p['expected_fatalities'], 1)}</td>"
+            f"<td>{_interval(p['casualties'], 1)}</td>"
+            f"<td>{_interval(p['max_density_per_m2'], 1)}</td>"
+            f"<td>{'yes' if p['pareto'] else ''}</td>"
+            f"<td>{html.escape(p['explanation'])}</td>"
+            "</tr>"
+        )
+    return "".join(rows)
+
+
+def _dropped_table(ranking: dict[str, Any]) -> str:
+    if not ranking["screened_out"]:
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(d['name'])}</td><td>{d['lower_bound_s']:.0f}</td>"
+        f"<td>{d['estimated_t95_s']:.0f}</td><td>{d['estimated_above_aegl2']:.0f}</td>"
+        f"<td>{html.escape(d['reason'])}</td></tr>"
+        for d in ranking["screened_out"]
+    )
+    return (
+        "<h2>Screened out (network model only)</h2><table><tr><th>plan</th>"
+        "<th>lower bound T95 (s)</th><th>estimated T95 (s)</th><th>estimated above AEGL-2</th>"
+        f"<th>why</th></tr>{rows}</table>"
+    )
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+body {{ font-family: sans-serif; margin: 0; color: #222; }}
+header, section {{ padding: 8px 16px; }}
+#map {{ position: relative; height: 560px; border-top: 1px solid #ccc;
+        border-bottom: 1px solid #ccc; background: #f4f2ee; }}
+table {{ border-collapse: collapse; font-size: 13px; }}
+th, td {{ border: 1px solid #ccc; padding: 3px 6px; vertical-align: top; }}
+th {{ background: #eee; }}
+.legend {{ list-style: none; padding: 0; font-size: 13px; columns: 2; }}
+.swatch {{ display: inline-block; width: 14px; height: 10px; margin-right: 6px; }}
+.round {{ border-radius: 50%; width: 10px; }}
+small {{ color: #555; }}
+</style>
+<script>{bundle}</script>
+</head>
+<body>
+<header>
+<h1>{heading}</h1>
+<p>{intro}</p>
+<p><small>Order: {criterion}. Intervals are 95 % confidence intervals of the mean over the
+seeds. Lower bound: the network screening's bound on T95 (no run can clear faster).
+{approximate}</small></p>
+</header>
+<div id="map"></div>
+<section>{legend}</section>
+<section><h2>Evacuation curves</h2>{curves}</section>
+<section><h2>Ranking</h2>
+<table><tr><th>#</th><th>plan and ways used</th><th>lower bound T95 (s)</th><th>T95 (s)</th>
+<th>above AEGL-2</th><th>expected fatalities</th><th>casualties</th>
+<th>peak density (/m²)</th><th>Pareto</th><th>why</th></tr>
+{table}
+</table>
+{dropped}
+</section>
+<script>
+const deckInstance = createDeck({{
+  container: document.getElementById('map'),
+  jsonInput: {deck_json},
+  tooltip: {{"text": "{{name}}"}},
+  customLibraries: null,
+  configuration: null,
+}});
+</script>
+</body>
+</html>
+"""
