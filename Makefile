@@ -22,6 +22,8 @@ demo: venv
 	@echo "Map of the bundled Plzeň site written to $(OUT)/plzen_map.png"
 	$(BIN)/evac run baseline_egress --out $(OUT)/baseline_egress
 	@echo "The 15,000-person match-day egress: $(OUT)/baseline_egress/summary.json"
+	$(BIN)/evac rank ammonia_worst_case --out $(OUT)/rank_ammonia_worst_case
+	@echo "Evacuation plans ranked for the worst-case ammonia leak: open $(OUT)/rank_ammonia_worst_case/report.html"
 
 ## Debian packages the tests need (installed only when missing).
 system-packages:

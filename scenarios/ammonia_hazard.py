@@ -284,7 +284,7 @@ class AmmoniaHazard:
         return grid_span / self.settings.weather.wind_speed_m_s
 
     def _cost_on(self, sim: Simulation, ppm: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
-        cost = np.clip(1.0 + ppm * _COST_PER_PPM, 1.0, _MAX_COST)
+        cost = route_cost(ppm)
         grid = sim.grid
         rows = (np.arange(grid.shape[0]) + 0.5) * grid.resolution + grid.y_min
         columns = (np.arange(grid.shape[1]) + 0.5) * grid.resolution + grid.x_min
@@ -293,6 +293,12 @@ class AmmoniaHazard:
         rr, cc = np.meshgrid(r, c, indexing="ij")
         fine = ndimage.map_coordinates(cost, [rr, cc], order=1, mode="nearest")
         return np.asarray(np.maximum(fine, 1.0), dtype=np.float32)
+
+
+def route_cost(ppm: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The floor-field cost factor where the gas is expected: 1 in clean air, +1 per 30 ppm,
+    at most 50 (routes avoid the plume where they can, and cross it where they must)."""
+    return np.asarray(np.clip(1.0 + ppm * _COST_PER_PPM, 1.0, _MAX_COST), dtype=float)
 
 
 def _flat(facts: dict[str, Any]) -> dict[str, Any]:

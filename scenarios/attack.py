@@ -40,7 +40,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from city_data.site import Site
-from evac.errors import ScenarioError, SimulationError
+from evac.errors import ScenarioError, SimulationError, SiteError
 from scenarios import checks
 from scenarios.site_setup import named_area
 from simulator import Simulation
@@ -119,6 +119,27 @@ def blast_casualty_probability(distance_m: npt.ArrayLike, tnt_kg: float) -> npt.
     return np.asarray(np.clip((Z_NONE - z) / (Z_NONE - Z_CERTAIN), 0.0, 1.0), dtype=float)
 
 
+def threat_position(settings: AttackSettings, site: Site | None) -> tuple[float, float]:
+    """Where the attack starts: the named place (or the middle of the named way), or `xy`."""
+    if settings.at is None:
+        assert settings.xy is not None
+        return (float(settings.xy[0]), float(settings.xy[1]))
+    if site is None:
+        raise ScenarioError("attack.at names a place: the scenario needs a [site]")
+    try:
+        place = site.place(settings.at)
+        return (float(place.x), float(place.y))
+    except SiteError:
+        centre = named_area(site, settings.at, key="attack.at").centroid
+        return (float(centre.x), float(centre.y))
+
+
+def cordon_radius_m(settings: AttackSettings) -> float:
+    """The cordon closed after the attack: the NCTC mandatory distance for a device, 50 m
+    round a shooter."""
+    return mandatory_distance_m(settings.tnt_kg) if settings.kind == "explosion" else 50.0
+
+
 class AttackHazard:
     """Runs an attack against a simulation (see the module docstring)."""
 
@@ -127,19 +148,7 @@ class AttackHazard:
         inside: BaseGeometry | None = None, seed: int = 0,
     ) -> None:  # fmt: skip
         self.settings = settings
-        if settings.at is not None:
-            if site is None:
-                raise ScenarioError("attack.at names a place: the scenario needs a [site]")
-            try:
-                place = site.place(settings.at)
-                x, y = place.x, place.y
-            except Exception:
-                centre = named_area(site, settings.at, key="attack.at").centroid
-                x, y = centre.x, centre.y
-        else:
-            assert settings.xy is not None
-            x, y = settings.xy
-        self.origin = (float(x), float(y))
+        self.origin = threat_position(settings, site)
         self.position = self.origin
         self._inside = inside  # the stadium outline (quieter perception inside: it is loud)
         self._rng = np.random.default_rng(seed + 7919)
@@ -173,7 +182,7 @@ class AttackHazard:
         self._alarm(sim, ids, positions)
         if not self._cordon_closed and sim.time >= s.start_s + s.cordon_delay_s:
             self._cordon_closed = True
-            radius = mandatory_distance_m(s.tnt_kg) if s.kind == "explosion" else 50.0
+            radius = cordon_radius_m(s)
             # A cordon that would cover a whole destination is not closed (SimulationError).
             with contextlib.suppress(SimulationError):
                 sim.close_area(Point(self.position).buffer(radius))
@@ -189,12 +198,7 @@ class AttackHazard:
             "attack": {
                 "kind": self.settings.kind,
                 "origin_xy_m": [round(v, 1) for v in self.origin],
-                "cordon_radius_m": round(
-                    mandatory_distance_m(self.settings.tnt_kg)
-                    if self.settings.kind == "explosion"
-                    else 50.0,
-                    1,
-                ),
+                "cordon_radius_m": round(cordon_radius_m(self.settings), 1),
             },
         }
 

@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from city_data.frame import LocalFrame
 from experiments.ranking.plans import RankingContext
 from scenarios.ammonia import AEGL_PPM
-from scenarios.attack import mandatory_distance_m
+from scenarios.attack import cordon_radius_m, threat_position
 
 # One colour per rank (colour-blind safe, Okabe-Ito), then grey.
 RANK_COLOURS = [
@@ -241,14 +241,8 @@ def _hazard_zones(context: RankingContext) -> list[dict[str, Any]]:
             shapes.append((area, colour, f"ammonia peak above AEGL-{level} ({limit:.0f} ppm)"))
     scenario = context.scenario
     if scenario.attack is not None:
-        from experiments.ranking.plans import _attack_point
-
-        x, y = _attack_point(context.site, scenario.attack.at, scenario.attack.xy)
-        radius = (
-            mandatory_distance_m(scenario.attack.tnt_kg)
-            if scenario.attack.kind == "explosion"
-            else 50.0
-        )
+        x, y = threat_position(scenario.attack, context.site)
+        radius = cordon_radius_m(scenario.attack)
         shapes.append((Point(x, y).buffer(radius), (200, 0, 0, 70), "cordon"))
         shapes.append((Point(x, y).buffer(6.0), (200, 0, 0, 220), f"{scenario.attack.kind}"))
     return [
@@ -355,7 +349,7 @@ def _table(ranking: dict[str, Any]) -> str:
     rows = []
     for p in ranking["plans"]:
         rows.append(
-            "<tr>"
+            '<tr class="plan">'
             f"<td>{p['rank']}</td><td><b>{html.escape(p['name'])}</b>"
             f"<br><small>{html.escape(', '.join(p['via'][:6]))}</small></td>"
             f"<td>{p['lower_bound_s']:.0f}</td><td>{_interval(p['t95_s'])}"
@@ -423,7 +417,8 @@ seeds. Lower bound: the network screening's bound on T95 (no run can clear faste
 <section>{legend}</section>
 <section><h2>Evacuation curves</h2>{curves}</section>
 <section><h2>Ranking</h2>
-<table><tr><th>#</th><th>plan and ways used</th><th>lower bound T95 (s)</th><th>T95 (s)</th>
+<table id="ranking"><tr><th>#</th><th>plan and ways used</th><th>lower bound T95 (s)</th>
+<th>T95 (s)</th>
 <th>above AEGL-2</th><th>expected fatalities</th><th>casualties</th>
 <th>peak density (/m²)</th><th>Pareto</th><th>why</th></tr>
 {table}

@@ -57,12 +57,6 @@ class WalkNetwork:
     def passage_nodes(self, name: str) -> frozenset[Node]:
         return frozenset(n for edge in self.passage_edges(name) for n in edge)
 
-    def named_ways(self) -> list[str]:
-        return sorted(self._passages)
-
-    def path_length(self, path: Sequence[Node]) -> float:
-        return float(sum(self.graph.edges[u, v]["length"] for u, v in itertools.pairwise(path)))
-
     def path_names(self, path: Sequence[Node]) -> list[str]:
         """The named ways along a path, in order, each once."""
         names: list[str] = []
@@ -71,17 +65,6 @@ class WalkNetwork:
             if name and name not in names:
                 names.append(str(name))
         return names
-
-    def narrowest(self, path: Sequence[Node], *, outside: bool = True) -> tuple[str, float] | None:
-        """The narrowest named way of a path (outside the stadium unless `outside` is False)."""
-        best: tuple[str, float] | None = None
-        for u, v in itertools.pairwise(path):
-            if outside and (u in self.stadium_nodes or v in self.stadium_nodes):
-                continue
-            data = self.graph.edges[u, v]
-            if data.get("name") and (best is None or data["width"] < best[1]):
-                best = (str(data["name"]), float(data["width"]))
-        return best
 
 
 def build_walk_network(
@@ -186,7 +169,3 @@ def nearest_target(
         return float("inf"), []
     best = min(reached, key=lambda t: cost[t])
     return float(cost[best]), list(path[best])
-
-
-def length_weight(u: Node, v: Node, data: dict[str, Any]) -> float:
-    return float(data["length"])

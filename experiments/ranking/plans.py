@@ -32,8 +32,14 @@ from evac.errors import EvacError, ScenarioError, SiteError
 from experiments.ranking.network import Node, WalkNetwork, build_walk_network, nearest_target
 from experiments.ranking.screening import Leg, Movement
 from scenarios.ammonia import PuffModel
-from scenarios.ammonia_hazard import _COST_PER_PPM, _MAX_COST, build_release
-from scenarios.attack import AVOID_COST, AVOID_RANGE_M, FLIGHT_SPEED_FACTOR, mandatory_distance_m
+from scenarios.ammonia_hazard import build_release, route_cost
+from scenarios.attack import (
+    AVOID_COST,
+    AVOID_RANGE_M,
+    FLIGHT_SPEED_FACTOR,
+    cordon_radius_m,
+    threat_position,
+)
 from scenarios.population import Origin
 from scenarios.scenario_file import Scenario
 from scenarios.site_run import (
@@ -109,9 +115,8 @@ def ranking_context(scenario: Scenario) -> RankingContext:
         attack = scenario.attack
         speed_factor = FLIGHT_SPEED_FACTOR
         earliest = attack.start_s
-        if attack.kind == "explosion":
-            centre = _attack_point(site, attack.at, attack.xy)
-            closed.append(Point(centre).buffer(mandatory_distance_m(attack.tnt_kg)))
+        # The cordon closes two minutes in: plans are made for after that.
+        closed.append(Point(threat_position(attack, site)).buffer(cordon_radius_m(attack)))
     network = build_walk_network(site, venue, origins, closed=closed, stadium=stadium)
     edge_cost = _hazard_edge_cost(network, scenario, site, plume)
     return RankingContext(
@@ -128,20 +133,6 @@ def ranking_context(scenario: Scenario) -> RankingContext:
     )
 
 
-def _attack_point(
-    site: Site, at: str | None, xy: tuple[float, float] | None
-) -> tuple[float, float]:
-    if at is None:
-        assert xy is not None
-        return xy
-    try:
-        place = site.place(at)
-        return (place.x, place.y)
-    except Exception:
-        centre = named_area(site, at, key="attack.at").centroid
-        return (centre.x, centre.y)
-
-
 def _hazard_edge_cost(
     network: WalkNetwork, scenario: Scenario, site: Site, plume: PuffModel | None
 ) -> dict[int, float]:
@@ -156,9 +147,9 @@ def _hazard_edge_cost(
         end = release.start_s + release.duration_s + 1800.0
         for t in np.arange(release.start_s, end, 60.0):
             ppm = plume.ppm(middles[:, 0], middles[:, 1], float(t))
-            cost = np.maximum(cost, np.clip(1.0 + ppm * _COST_PER_PPM, 1.0, _MAX_COST))
+            cost = np.maximum(cost, route_cost(ppm))
     if scenario.attack is not None and len(edges):
-        x, y = _attack_point(site, scenario.attack.at, scenario.attack.xy)
+        x, y = threat_position(scenario.attack, site)
         distance = np.hypot(middles[:, 0] - x, middles[:, 1] - y)
         cost = np.maximum(
             cost, 1.0 + (AVOID_COST - 1.0) * np.clip(1 - distance / AVOID_RANGE_M, 0, 1)

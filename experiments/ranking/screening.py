@@ -65,8 +65,9 @@ class Movement:
     legs: tuple[Leg, ...]
     """Passages in order, then the destination (several destination legs: the nearest one)."""
     destinations: tuple[Leg, ...]
-    earliest_start_s: float = 0.0
-    """The earliest time a hazard can make them start before their pre-movement time is up."""
+    earliest_start_s: float = math.inf
+    """The earliest time a hazard can make them start before their pre-movement time is up
+    (inf: nothing hurries them)."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def lower_bound(
         must_pass = needed - (total - people)
         if must_pass <= 0:
             continue
-        first = min(m.earliest_start_s + _legs_length(m, upto=i + 1) / v_max for m, i in users)
+        first = min(_legs_length(m, upto=i + 1) for m, i in users) / v_max  # starts >= 0
         after = min(_legs_length(m, start=i + 1) for m, i in users) / v_max
         candidate = first + must_pass / (MAX_SPECIFIC_FLOW * widths[name]) + after
         if candidate > bound:
@@ -182,15 +183,14 @@ def _straight_line_length(movement: Movement) -> float:
 
 def _legs_length(movement: Movement, *, start: int = 0, upto: int | None = None) -> float:
     """Straight-line length from the origin (start 0) or the end of leg `start - 1` through the
-    legs up to `upto` (default: to the nearest destination)."""
+    legs before `upto` (None: all of them, and on to the nearest destination)."""
     legs = list(movement.legs)
-    upto = len(legs) if upto is None else upto
     previous = movement.area if start == 0 else legs[start - 1].area
     length = 0.0
-    for leg in legs[start:upto]:
+    for leg in legs[start : len(legs) if upto is None else upto]:
         length += float(previous.distance(leg.area))
         previous = leg.area
-    if upto == len(legs):
+    if upto is None:
         length += min(float(previous.distance(d.area)) for d in movement.destinations)
     return length
 
@@ -348,9 +348,11 @@ def _probit(p: FloatArray) -> FloatArray:
 
 def summarise(screening: Screening) -> dict[str, Any]:
     """The screening's numbers for ranking.json (rounded)."""
+    estimate = screening.estimated_t95_s
     return {
         "lower_bound_s": round(screening.lower_bound_s, 1),
-        "estimated_t95_s": round(screening.estimated_t95_s, 1),
+        # None: some people have no way to their destination on the network.
+        "estimated_t95_s": round(estimate, 1) if math.isfinite(estimate) else None,
         "estimated_above_aegl2": round(screening.estimated_above_aegl2),
         "estimated_fatalities": round(screening.estimated_fatalities, 2),
         "bottleneck": screening.bottleneck,

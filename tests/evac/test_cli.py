@@ -17,9 +17,15 @@ from tests.conftest import REPO_ROOT
 PLZEN_OSM = REPO_ROOT / "city_data" / "plzen" / "plzen.osm"
 
 
-def evac(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def evac(
+    *args: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "evac", *args], capture_output=True, text=True, timeout=300, cwd=cwd
+        [sys.executable, "-m", "evac", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
     )
 
 

@@ -1,0 +1,74 @@
+"""`evac rank`: ranking.json on a small worst-case ammonia crowd, run on a real Dask cluster;
+the intervals and the order."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from experiments.ranking.rank import interval
+from tests.evac.test_cli import assert_one_line_error, evac
+
+METRICS = ("t95_s", "exposed_above_aegl2", "expected_fatalities", "casualties",
+           "max_density_per_m2")  # fmt: skip
+
+
+def test_interval_is_the_student_t_interval_of_the_mean() -> None:
+    values = [1510.0, 1580.0, 1495.0, 1620.0, 1550.0]
+    got = interval(values)
+    half = stats.t.ppf(0.975, 4) * np.std(values, ddof=1) / math.sqrt(5)
+    assert got["mean"] == pytest.approx(np.mean(values), abs=0.01)
+    assert got["ci_low"] == pytest.approx(np.mean(values) - half, abs=0.01)
+    assert got["ci_high"] == pytest.approx(np.mean(values) + half, abs=0.01)
+    assert interval([0.0, 0.0, 3.0])["ci_low"] == 0.0  # counts are never negative
+    assert interval([7.0]) == {"mean": 7.0, "ci_low": 7.0, "ci_high": 7.0}
+
+
+def test_ranking_json(small_ranking: Path) -> None:
+    ranking = json.loads((small_ranking / "ranking.json").read_text(encoding="utf-8"))
+    assert ranking["scenario"] == "ammonia_worst_case"
+    plans = ranking["plans"]
+    assert len(plans) >= 4
+    assert [p["rank"] for p in plans] == list(range(1, len(plans) + 1))
+    names = {p["name"] for p in plans}
+    assert "East over Pivovarská lávka" in names  # hand-written plans are always simulated
+    for plan in plans:
+        assert len(plan["seeds"]) == 2 and len(set(plan["seeds"])) == 2
+        for metric in METRICS:
+            m = plan[metric]
+            assert m["ci_low"] <= m["mean"] <= m["ci_high"], (plan["name"], metric)
+        assert plan["via"] and isinstance(plan["explanation"], str) and plan["explanation"]
+        # The screening's lower bound never exceeds a simulated T95.
+        assert plan["lower_bound_holds"], plan["name"]
+        assert plan["lower_bound_s"] <= plan["t95_s"]["mean"]
+        assert plan["lower_bound_s"] > 0
+    # The order follows the criterion: harm, then people above AEGL-2, then T95.
+    keys = [
+        (round((p["expected_fatalities"]["mean"] + p["casualties"]["mean"]) / 0.05),
+         p["exposed_above_aegl2"]["mean"], p["t95_s"]["mean"])
+        for p in plans
+    ]  # fmt: skip
+    assert keys == sorted(keys)
+    assert any(p["pareto"] for p in plans)
+    assert plans[0]["explanation"].startswith("Ranks first")
+    for dropped in ranking["screened_out"]:
+        assert dropped["reason"] and dropped["lower_bound_s"] > 0
+    # Every member's own summary is kept.
+    runs = sorted((small_ranking / "runs").glob("*/seed_*/summary.json"))
+    assert len(runs) == 2 * len(plans)
+
+
+def test_rank_needs_a_site_scenario(tmp_path: Path) -> None:
+    result = evac("rank", "bottleneck_1m", "--out", str(tmp_path / "r"))
+    assert_one_line_error(result, "ranking needs a scenario on a site")
+    assert not (tmp_path / "r").exists()
+
+
+def test_rank_rejects_bad_options(tmp_path: Path) -> None:
+    result = evac("rank", "baseline_egress", "--out", str(tmp_path / "r"), "--seeds", "0")
+    assert_one_line_error(result, "--seeds must be at least 1")
