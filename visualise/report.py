@@ -271,7 +271,7 @@ def _intro(ranking: dict[str, Any]) -> str:
     return (
         f"{len(ranking['plans'])} plans simulated with {ranking['seeds_per_plan']} seeds each "
         f"for {ranking['people']:,} people; {len(ranking['screened_out'])} more screened out. "
-        f"Recommended: {best['name']}. {best['explanation']}"
+        f"Recommended: {best['name']}. {best['explanation']} {ranking['summary']}"
     )
 
 

@@ -10,6 +10,7 @@ truth: such plans are flagged `censored_seeds`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import shutil
@@ -268,7 +269,7 @@ def build_ranking(
             entry[metric] = interval([float(s.get(metric, 0.0)) for s in mine])
         entry["evacuated"] = interval([float(s["evacuated"]) for s in mine])
         plans.append(entry)
-    plans.sort(key=_order_key)
+    plans.sort(key=order_key)
     _mark_pareto(plans)
     for rank, entry in enumerate(plans, start=1):
         entry["rank"] = rank
@@ -278,6 +279,7 @@ def build_ranking(
         "scenario": scenario.name,
         "source": scenario.source,
         "criterion": "expected fatalities + casualties, then people above AEGL-2, then T95",
+        "summary": what_decides(ordered),
         "seeds_per_plan": seeds,
         "people": sum(o.count for o in context.origins),
         "plans": ordered,
@@ -285,11 +287,38 @@ def build_ranking(
     }
 
 
+def what_decides(plans: list[dict[str, Any]]) -> str:
+    """One sentence on what set the order this time (it changes with the hazard and weather)."""
+    if len(plans) < 2:
+        return "Only one plan was simulated."
+    deciding = [_deciding_metric(a, b) for a, b in itertools.pairwise(plans)]
+    counts = {m: deciding.count(m) for m in dict.fromkeys(deciding)}
+    main = max(counts, key=lambda m: counts[m])
+    exposed = any(p["exposed_above_aegl2"]["mean"] > 0 for p in plans)
+    harmed = any(_harm(p) > 0 for p in plans)
+    if main == "t95_s":
+        why = (
+            "nobody is hurt and nobody breathes more than AEGL-2 under any plan"
+            if not exposed and not harmed
+            else "the plans expose and hurt about as many people"
+        )
+        return f"The clearance time decides the order: {why}."
+    if main == "exposed_above_aegl2":
+        best, worst = plans[0], max(plans, key=lambda p: p["exposed_above_aegl2"]["mean"])
+        return (
+            "Exposure to the gas decides the order: from "
+            f"{best['exposed_above_aegl2']['mean']:.0f} people above AEGL-2 ('{best['name']}') "
+            f"to {worst['exposed_above_aegl2']['mean']:.0f} ('{worst['name']}'); "
+            "plans that walk people through the plume rank last, however fast they are."
+        )
+    return "The expected number of dead and hurt decides the order."
+
+
 def _harm(entry: dict[str, Any]) -> float:
     return float(entry["expected_fatalities"]["mean"] + entry["casualties"]["mean"])
 
 
-def _order_key(entry: dict[str, Any]) -> tuple[float, float, float]:
+def order_key(entry: dict[str, Any]) -> tuple[float, float, float]:
     return (
         round(_harm(entry) / HARM_TIE) * HARM_TIE,
         entry["exposed_above_aegl2"]["mean"],
@@ -353,7 +382,7 @@ def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> st
 
 
 def _deciding_metric(better: dict[str, Any], worse: dict[str, Any]) -> str:
-    a, b = _order_key(better), _order_key(worse)
+    a, b = order_key(better), order_key(worse)
     for metric, x, y in zip(("harm", "exposed_above_aegl2", "t95_s"), a, b, strict=True):
         if x != y:
             return metric

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from experiments.ranking.rank import interval
+from experiments.ranking.rank import explain, interval, order_key, what_decides
 from tests.evac.test_cli import assert_one_line_error, evac
 
 METRICS = ("t95_s", "exposed_above_aegl2", "expected_fatalities", "casualties",
@@ -72,3 +73,33 @@ def test_rank_needs_a_site_scenario(tmp_path: Path) -> None:
 def test_rank_rejects_bad_options(tmp_path: Path) -> None:
     result = evac("rank", "baseline_egress", "--out", str(tmp_path / "r"), "--seeds", "0")
     assert_one_line_error(result, "--seeds must be at least 1")
+
+
+def _entry(name: str, *, t95: float, exposed: float, fatalities: float = 0.0) -> dict[str, Any]:
+    def m(value: float, spread: float = 0.0) -> dict[str, float]:
+        return {"mean": value, "ci_low": value - spread, "ci_high": value + spread}
+
+    return {
+        "name": name,
+        "t95_s": m(t95, 40.0),
+        "exposed_above_aegl2": m(exposed, 50.0),
+        "expected_fatalities": m(fatalities),
+        "casualties": m(0.0),
+        "max_density_per_m2": m(5.0),
+        "screening": {"bottleneck": None},
+    }
+
+
+def test_the_order_and_its_reasons_follow_the_hazard() -> None:
+    gas = [_entry("fast through the plume", t95=1500, exposed=4000),
+           _entry("slow upwind", t95=2100, exposed=300)]  # fmt: skip
+    gas.sort(key=order_key)
+    assert [p["name"] for p in gas] == ["slow upwind", "fast through the plume"]
+    assert what_decides(gas).startswith("Exposure to the gas decides the order")
+    assert "people above AEGL-2: 4000 against 300" in explain(gas[1], gas, 2)
+    clean = [_entry("fast", t95=1500, exposed=0), _entry("slow", t95=2100, exposed=0)]
+    clean.sort(key=order_key)
+    assert [p["name"] for p in clean] == ["fast", "slow"]
+    assert what_decides(clean).startswith("The clearance time decides the order: nobody is hurt")
+    assert explain(clean[0], clean, 1).startswith("Ranks first")
+    assert "clearly ahead" in explain(clean[0], clean, 1)
