@@ -38,6 +38,8 @@ class HandWrittenPlan:
 
 @dataclass(frozen=True, kw_only=True)
 class RankingSettings:
+    """How `evac rank` evaluates this scenario's plans (the defaults when there is no section)."""
+
     seeds: int = 5
     shortlist: int = 4
     generate: bool = True

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,12 @@ from city_data.load import load_site
 from city_data.places import AssemblyArea, PlaceKind
 from city_data.site import Site
 from evac.errors import EvacError, ScenarioError, SiteError
-from experiments.ranking.network import Node, WalkNetwork, build_walk_network, nearest_target
+from experiments.ranking.network import (
+    Node,
+    WalkNetwork,
+    build_walk_network,
+    nearest_target,
+)
 from experiments.ranking.screening import Leg, Movement
 from scenarios.ammonia import PuffModel
 from scenarios.ammonia_hazard import build_release, route_cost
@@ -160,7 +165,7 @@ def _hazard_edge_cost(
 def apply_plan(scenario: Scenario, plan: CandidatePlan, origins: Sequence[Origin]) -> Scenario:
     """The scenario with the plan's rules for the stadium (and whoever else they name)."""
     assert scenario.site is not None
-    outside = {name for o in origins if not o.in_stadium for name in o.groups[:1]} | {"outside"}
+    outside = _outside_names(origins)
     named = {rule.origin for rule in plan.rules}
     kept = tuple(r for r in scenario.site.plan if r.origin in outside and r.origin not in named)
     site = dataclasses.replace(scenario.site, plan=(*kept, *plan.rules))
@@ -226,10 +231,12 @@ def generate_plans(context: RankingContext) -> list[CandidatePlan]:
         if not rules or rules in seen:
             continue
         seen.add(rules)
-        name = f"{' and '.join(crossings)} to {destination}" if crossings else f"To {destination}"
+        name = (
+            f"Via {' and '.join(crossings)} to {destination}" if crossings else f"To {destination}"
+        )
         plans.append(
             CandidatePlan(
-                name=name[0].upper() + name[1:],
+                name=name,
                 rules=rules,
                 kind="generated",
                 description=f"stadium sectors to {destination}"
@@ -240,7 +247,8 @@ def generate_plans(context: RankingContext) -> list[CandidatePlan]:
     return plans
 
 
-def _edge_weight(context: RankingContext) -> Any:
+def _edge_weight(context: RankingContext) -> Callable[[Node, Node, dict[str, Any]], float]:
+    """An edge costs its length times the hazard's route cost on it."""
     cost = context.edge_cost
 
     def weight(u: Node, v: Node, data: dict[str, Any]) -> float:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from evac.errors import ScenarioError
 from experiments.ranking.ensemble import MemberJob, run_ensemble
 from experiments.ranking.plans import (
     CandidatePlan,
@@ -136,7 +137,10 @@ def rank_scenario(
 
 def _screen(context: RankingContext, plan: CandidatePlan) -> ScreenedPlan:
     mean_speed = _mean_speed(context)
-    moves = movements(context, plan)
+    try:
+        moves = movements(context, plan)
+    except ScenarioError as exc:
+        raise ScenarioError(f"plan '{plan.name}': {exc}") from None
     signature = tuple(
         (m.origin, tuple(leg.name for leg in m.legs), tuple(d.name for d in m.destinations))
         for m in moves

@@ -103,3 +103,21 @@ def test_the_order_and_its_reasons_follow_the_hazard() -> None:
     assert what_decides(clean).startswith("The clearance time decides the order: nobody is hurt")
     assert explain(clean[0], clean, 1).startswith("Ranks first")
     assert "clearly ahead" in explain(clean[0], clean, 1)
+
+
+def test_a_wrong_hand_written_plan_is_named_before_anything_runs(tmp_path: Path) -> None:
+    scenario = tmp_path / "typo.toml"
+    scenario.write_text(
+        'scenario.extends = "baseline_egress"\n'
+        "[[ranking.plans]]\n"
+        'name = "Over the wrong bridge"\n'
+        'rules = [{ from = "stadium", via = ["Most nikam"], to = "náměstí Republiky" }]\n',
+        encoding="utf-8",
+    )
+    result = evac("rank", str(scenario), "--out", str(tmp_path / "r"))
+    assert_one_line_error(result, "plan 'Over the wrong bridge'")
+    assert "Most nikam" in result.stderr
+    assert not (tmp_path / "r").exists()
+    scenario.write_text('scenario.extends = "baseline_egress"\n[ranking]\nseed = 3\n', "utf-8")
+    assert_one_line_error(evac("rank", str(scenario), "--out", str(tmp_path / "r")),
+                          "ranking: unknown key 'seed'")  # fmt: skip
