@@ -220,6 +220,7 @@ def _summary(
         "t95_s": time_by_share(out, 0.95, total),
         "t100_s": time_by_share(out, 1.0, total),
         "max_density_per_m2": round(crowding.peak_per_m2, 2),
+        "mean_walking_distance_m": round(float(sim.walked_distances.mean()), 1) if total else 0.0,
         "person_seconds_above_4_per_m2": round(crowding.person_seconds_above_4, 1),
         "flows": {
             name: {

@@ -322,10 +322,12 @@ def advance(
     x: FloatArray, y: FloatArray, vx: FloatArray, vy: FloatArray, alive: IntArray,
     walkable: npt.NDArray[np.bool_], closed: npt.NDArray[np.bool_], grid_x_min: float,
     grid_y_min: float, resolution: float, dt: float, out_x: FloatArray, out_y: FloatArray,
+    walked: FloatArray,
 ) -> None:  # fmt: skip
     """Move every agent by v·dt, never into or through a wall: a blocked move slides along the
     wall or stops. The hard constraint reads the raster: an agent's centre stays in walkable cells
-    along the whole move, and out of closed cells unless it stands in one already.
+    along the whole move, and out of closed cells unless it stands in one already. Each agent's
+    distance moved is added to `walked`.
     """
     for k in prange(alive.size):
         i = alive[k]
@@ -364,6 +366,7 @@ def advance(
                 ):
                     out_x[i], out_y[i] = x0 + tx, y0 + ty
                     break
+        walked[i] += math.hypot(out_x[i] - x0, out_y[i] - y0)
 
 
 @njit(cache=True, error_model="numpy")

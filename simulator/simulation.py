@@ -48,6 +48,7 @@ _PER_AGENT_ARRAYS = (
     "_field_of",
     "_moving_speed",
     "_speed_factor",
+    "_walked",
     "_route",
     "_route_position",
     "_final_target",
@@ -215,6 +216,7 @@ class Simulation:
         self._field_of = np.zeros(capacity, dtype=np.int64)
         self._moving_speed = np.zeros(capacity)
         self._speed_factor = np.ones(capacity)
+        self._walked = np.zeros(capacity)
         # Routes: up to MAX_WAYPOINTS waypoint indices (-1: none), the next one's position, and
         # the exit (or ANY_EXIT) after the last waypoint. `_target` is the current field key:
         # an exit index, ANY_EXIT, or len(exits) + waypoint index.
@@ -490,6 +492,11 @@ class Simulation:
         """Exit time in seconds of every agent ever added, indexed by id; NaN while inside."""
         return self._exit_time[: self._n].copy()
 
+    @property
+    def walked_distances(self) -> FloatArray:
+        """Distance in metres each agent ever added has moved so far, indexed by id."""
+        return self._walked[: self._n].copy()
+
     # -- internals ---------------------------------------------------------------------------
 
     def _step_once(self) -> None:
@@ -627,7 +634,7 @@ class Simulation:
         # Each agent's move reads only its own state: the positions update in place.
         kernels.advance(
             self._x, self._y, self._vx, self._vy, alive, self._movable, self._closed, grid.x_min,
-            grid.y_min, grid.resolution, self.dt, self._x, self._y,
+            grid.y_min, grid.resolution, self.dt, self._x, self._y, self._walked,
         )  # fmt: skip
 
     def _move_sfm(
@@ -660,7 +667,7 @@ class Simulation:
             new_y = self._y.copy()
             kernels.advance(
                 self._x, self._y, self._vx, self._vy, alive, self._movable, self._closed,
-                grid.x_min, grid.y_min, grid.resolution, h, new_x, new_y,
+                grid.x_min, grid.y_min, grid.resolution, h, new_x, new_y, self._walked,
             )  # fmt: skip
             # A move blocked by a wall loses its velocity component into the wall.
             self._vx[alive] = np.where(new_x[alive] == self._x[alive], 0.0, self._vx[alive])

@@ -362,6 +362,7 @@ def _table(ranking: dict[str, Any]) -> str:
             f"<td>{_interval(p['expected_fatalities'], 1)}</td>"
             f"<td>{_interval(p['casualties'], 1)}</td>"
             f"<td>{_interval(p['max_density_per_m2'], 1)}</td>"
+            f"<td>{_interval(p['mean_walking_distance_m'])}</td>"
             f"<td>{'yes' if p['pareto'] else ''}</td>"
             f"<td>{html.escape(p['explanation'])}</td>"
             "</tr>"
@@ -420,7 +421,7 @@ seeds. Lower bound: the network screening's bound on T95 (no run can clear faste
 <table id="ranking"><tr><th>#</th><th>plan and ways used</th><th>lower bound T95 (s)</th>
 <th>T95 (s)</th>
 <th>above AEGL-2</th><th>expected fatalities</th><th>casualties</th>
-<th>peak density (/m²)</th><th>Pareto</th><th>why</th></tr>
+<th>peak density (/m²)</th><th>mean walk (m)</th><th>Pareto</th><th>why</th></tr>
 {table}
 </table>
 {dropped}

@@ -405,7 +405,8 @@ def movements(context: RankingContext, plan: CandidatePlan) -> list[Movement]:
         for name in rule.via if rule is not None else ():
             area, tag = via_area(context.site, name, coming_from=here, key="plan.via")
             nodes = _nodes_in(network, name, area)
-            # Only a bridge is sure to be crossed over its width (it is entered at its ends).
+            # Only a bridge or tunnel (a layered way) is sure to be passed over its width: it is
+            # entered at its ends.
             bridge = any(network.graph.edges[e]["bridge"] for e in network.passage_edges(name))
             width = network.passage_width(name) if tag != "whole" and bridge else None
             legs.append(Leg(name=name, nodes=nodes, area=area, width_m=width))

@@ -47,6 +47,7 @@ METRICS = (
     "casualties",
     "max_density_per_m2",
     "person_seconds_above_4_per_m2",
+    "mean_walking_distance_m",
 )
 HARM_TIE = 0.05
 Progress = Callable[[str], None]

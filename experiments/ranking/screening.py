@@ -10,10 +10,10 @@ Two numbers per plan:
   plume along that path. People who smell the gas and leave early are not modelled here.
 - a **lower bound** on the T95 the crowd engine can reach, which holds for every seed: the
   95 % point of (earliest possible start + straight-line length of the plan's legs / fastest
-  walking speed), taken a few binomial standard deviations early, and for every bridge a plan
-  sends more than 5 % of everyone over, the time to push them over it at 2.5 persons/(m·s),
-  above any specific flow measured in bottleneck experiments (about 2). (Other crossings can
-  be walked round, so they get no capacity bound.)
+  walking speed), taken a few binomial standard deviations early, and for every bridge or
+  tunnel a plan sends more than 5 % of everyone through, the time to push them through it at
+  2.5 persons/(m·s), above any specific flow measured in bottleneck experiments (about 2).
+  (Other crossings can be walked round, so they get no capacity bound.)
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Leg:
     nodes: frozenset[Node]
     area: BaseGeometry
     width_m: float | None = None
-    """The narrowest width of the bridge the leg crosses (None: not a bridge)."""
+    """The narrowest width of the bridge or tunnel the leg passes (None: neither)."""
 
 
 @dataclass(frozen=True, kw_only=True)

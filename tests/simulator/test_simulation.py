@@ -21,6 +21,17 @@ def test_rimea_1_straight_corridor() -> None:
     assert 26.0 <= sim.exit_times[0] <= 34.0
 
 
+def test_walked_distance_is_the_way_walked() -> None:
+    # Along the 40 m corridor from x = 1 into the exit, which starts at x = 39.5: about 38.5 m.
+    sim = Simulation(walkable_area=box(0, 0, 40, 2), exits=[box(39.5, 0, 40, 2)], seed=2)
+    sim.add_agents(positions=[[1.0, 1.0], [1.0, 0.5]], desired_speed=[1.33, 1.0])
+    sim.step(n=100)
+    walked_early = sim.walked_distances
+    assert walked_early[0] == pytest.approx(1.33 * 100 * sim.dt, rel=0.05)
+    sim.run(max_time_s=60)
+    assert sim.walked_distances == pytest.approx([38.5, 38.5], abs=0.6)
+
+
 def test_rimea_6_nobody_passes_through_walls() -> None:
     area, exit_polygon = rimea_6_geometry()
     sim = Simulation(walkable_area=area, exits=[exit_polygon], seed=3)
