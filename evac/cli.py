@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler", default=None, help="address of a running Dask scheduler (tcp://host:port)"
     )
     rank.add_argument(
+        "--resume", action="store_true",
+        help="keep the runs an earlier ranking left in --out (same scenario, plan and seed)",
+    )  # fmt: skip
+    rank.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a scenario value (repeatable)",
     )  # fmt: skip
@@ -228,7 +232,7 @@ def _rank(args: argparse.Namespace) -> None:
     scenario = load_scenario(args.scenario, overrides=args.overrides)
     ranking = rank_scenario(
         scenario, args.out, seeds=args.seeds, shortlist=args.shortlist, generate=args.generate,
-        workers=args.workers, scheduler=args.scheduler,
+        workers=args.workers, scheduler=args.scheduler, resume=args.resume,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )  # fmt: skip
     for plan in ranking["plans"]:

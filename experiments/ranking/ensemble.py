@@ -9,6 +9,8 @@ one after the other in this process with all cores (no cluster).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,8 +30,17 @@ class MemberJob:
     folder: Path
 
 
+def member_fingerprint(job: MemberJob) -> str:
+    """What makes a member's result: its scenario (plan included), its seed and this version."""
+    from importlib.metadata import version
+
+    text = f"{job.scenario!r}|{job.seed}|{version('plzen-evac')}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
 def run_member(job: MemberJob, threads: int = 0) -> dict[str, Any]:
-    """Run one member (on a worker) and return its summary; `threads` > 0 caps Numba's threads."""
+    """Run one member (on a worker) and return its summary; `threads` > 0 caps Numba's threads.
+    The member's summary.json also records its plan and fingerprint (see `member_fingerprint`)."""
     import numba
 
     from experiments.single_run import run_scenario
@@ -40,6 +51,8 @@ def run_member(job: MemberJob, threads: int = 0) -> dict[str, Any]:
         job.scenario, job.folder, seed=job.seed, trajectories=False, figures=False
     )
     summary["plan"] = job.plan
+    summary["member_fingerprint"] = member_fingerprint(job)
+    (job.folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
 
 

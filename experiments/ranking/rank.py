@@ -1,8 +1,9 @@
 """`evac rank`: candidate plans, screening, ensembles of the short list, and the ranking.
 
 Order: life safety first, then time. Plans are sorted by the mean over seeds of
-(1) expected fatalities plus casualties, (2) people above AEGL-2, (3) the T95 clearance time;
-a later key decides only when the earlier ones tie (to 0.05 people). Every metric comes with a
+(1) expected fatalities plus casualties, (2) people above AEGL-2, (3) the T95 clearance time,
+(4) people out by the end of the run; a later key decides only when the earlier ones tie
+(harm to 0.05 people). Every metric comes with a
 95 % confidence interval of its mean (Student t over the seeds). Runs that do not reach 95 %
 within the scenario's duration count with the duration as their T95 (a lower value than the
 truth: such plans are flagged `censored_seeds`).
@@ -24,7 +25,7 @@ import numpy as np
 from scipy import stats
 
 from evac.errors import ScenarioError
-from experiments.ranking.ensemble import MemberJob, run_ensemble
+from experiments.ranking.ensemble import MemberJob, member_fingerprint, run_ensemble
 from experiments.ranking.plans import (
     CandidatePlan,
     RankingContext,
@@ -73,9 +74,13 @@ def rank_scenario(
     scheduler: str | None = None,
     progress: Progress | None = None,
     report: bool = True,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Rank the plans of a site scenario; writes DIR/ranking.json (and DIR/report.html) and
-    returns the ranking. Options left as None come from the scenario's [ranking] section."""
+    returns the ranking. Options left as None come from the scenario's [ranking] section.
+
+    `resume`: members already in DIR/runs from the same scenario, plan and seed (their
+    fingerprint matches) are kept instead of run again, so a long ranking can be continued."""
     say = progress or (lambda _: None)
     started = time.perf_counter()
     settings = scenario.ranking or RankingSettings()
@@ -102,14 +107,24 @@ def rank_scenario(
             for item in chosen
             for k in range(seeds)
         ]
-        say(f"simulating {len(chosen)} plans x {seeds} seeds = {len(jobs)} runs")
+        kept = _kept_members(jobs, out_dir, partial) if resume else {}
+        for k in kept:
+            shutil.copytree(out_dir / jobs[k].folder.relative_to(partial), jobs[k].folder)
+        to_run = [job for k, job in enumerate(jobs) if k not in kept]
+        say(
+            f"simulating {len(chosen)} plans x {seeds} seeds = {len(jobs)} runs"
+            + (f" ({len(kept)} kept from before)" if kept else "")
+        )
         done = [0]
 
         def member_done(job: MemberJob, summary: dict[str, Any]) -> None:
             done[0] += 1
-            say(f"[{done[0]}/{len(jobs)}] {job.plan}, seed {job.seed}: T95 {summary['t95_s']} s")
+            say(f"[{done[0]}/{len(to_run)}] {job.plan}, seed {job.seed}: T95 {summary['t95_s']} s")
 
-        summaries = run_ensemble(jobs, workers=workers, scheduler=scheduler, on_done=member_done)
+        fresh = iter(
+            run_ensemble(to_run, workers=workers, scheduler=scheduler, on_done=member_done)
+        )
+        summaries = [kept[k] if k in kept else next(fresh) for k in range(len(jobs))]
         ranking = build_ranking(scenario, context, chosen, dropped, summaries, seeds=seeds)
         ranking["wall_time_s"] = round(time.perf_counter() - started, 1)
         ranking["screening_wall_time_s"] = round(screening_s, 2)
@@ -134,6 +149,19 @@ def rank_scenario(
         shutil.rmtree(out_dir)
     partial.replace(out_dir)
     return ranking
+
+
+def _kept_members(jobs: list[MemberJob], out_dir: Path, partial: Path) -> dict[int, dict[str, Any]]:
+    """Members of an earlier ranking in `out_dir` that match a job exactly, by job index."""
+    kept = {}
+    for k, job in enumerate(jobs):
+        path = out_dir / job.folder.relative_to(partial) / "summary.json"
+        if not path.is_file():
+            continue
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        if summary.get("member_fingerprint") == member_fingerprint(job):
+            kept[k] = summary
+    return kept
 
 
 def _screen(context: RankingContext, plan: CandidatePlan) -> ScreenedPlan:
@@ -283,7 +311,8 @@ def build_ranking(
     return {
         "scenario": scenario.name,
         "source": scenario.source,
-        "criterion": "expected fatalities + casualties, then people above AEGL-2, then T95",
+        "criterion": "expected fatalities + casualties, then people above AEGL-2, then T95, "
+        "then people out by the end",
         "summary": what_decides(ordered),
         "seeds_per_plan": seeds,
         "people": sum(o.count for o in context.origins),
@@ -308,6 +337,11 @@ def what_decides(plans: list[dict[str, Any]]) -> str:
             else "the plans expose and hurt about as many people"
         )
         return f"The clearance time decides the order: {why}."
+    if main == "evacuated":
+        return (
+            "No plan gets 95 % of the people out within the scenario's duration and the plans "
+            "expose about as many people: the number out by the end decides the order."
+        )
     if main == "exposed_above_aegl2":
         best, worst = plans[0], max(plans, key=lambda p: p["exposed_above_aegl2"]["mean"])
         return (
@@ -323,11 +357,14 @@ def _harm(entry: dict[str, Any]) -> float:
     return float(entry["expected_fatalities"]["mean"] + entry["casualties"]["mean"])
 
 
-def order_key(entry: dict[str, Any]) -> tuple[float, float, float]:
+def order_key(entry: dict[str, Any]) -> tuple[float, float, float, float]:
+    """Harm, then exposure, then T95, then (when T95 ties, e.g. nobody reached 95 %) the most
+    people out by the end."""
     return (
         round(_harm(entry) / HARM_TIE) * HARM_TIE,
         entry["exposed_above_aegl2"]["mean"],
         entry["t95_s"]["mean"],
+        -entry["evacuated"]["mean"],
     )
 
 
@@ -388,7 +425,8 @@ def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> st
 
 def _deciding_metric(better: dict[str, Any], worse: dict[str, Any]) -> str:
     a, b = order_key(better), order_key(worse)
-    for metric, x, y in zip(("harm", "exposed_above_aegl2", "t95_s"), a, b, strict=True):
+    metrics = ("harm", "exposed_above_aegl2", "t95_s", "evacuated")
+    for metric, x, y in zip(metrics, a, b, strict=True):
         if x != y:
             return metric
     return "t95_s"
@@ -403,6 +441,8 @@ def _separated(better: dict[str, Any], worse: dict[str, Any], metric: str) -> bo
         high = better["expected_fatalities"]["ci_high"] + better["casualties"]["ci_high"]
         low = worse["expected_fatalities"]["ci_low"] + worse["casualties"]["ci_low"]
         return bool(high < low)
+    if metric == "evacuated":  # more is better
+        return bool(better[metric]["ci_low"] > worse[metric]["ci_high"])
     return bool(better[metric]["ci_high"] < worse[metric]["ci_low"])
 
 
@@ -411,6 +451,7 @@ def _words(metric: str) -> str:
         "harm": "expected dead and hurt",
         "exposed_above_aegl2": "people above AEGL-2",
         "t95_s": "T95 clearance time (s)",
+        "evacuated": "people out by the end of the run",
     }[metric]
 
 

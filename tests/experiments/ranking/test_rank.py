@@ -48,10 +48,10 @@ def test_ranking_json(small_ranking: Path) -> None:
         assert plan["lower_bound_holds"], plan["name"]
         assert plan["lower_bound_s"] <= plan["t95_s"]["mean"]
         assert plan["lower_bound_s"] > 0
-    # The order follows the criterion: harm, then people above AEGL-2, then T95.
+    # The order follows the criterion: harm, then people above AEGL-2, then T95, then most out.
     keys = [
         (round((p["expected_fatalities"]["mean"] + p["casualties"]["mean"]) / 0.05),
-         p["exposed_above_aegl2"]["mean"], p["t95_s"]["mean"])
+         p["exposed_above_aegl2"]["mean"], p["t95_s"]["mean"], -p["evacuated"]["mean"])
         for p in plans
     ]  # fmt: skip
     assert keys == sorted(keys)
@@ -86,6 +86,7 @@ def _entry(name: str, *, t95: float, exposed: float, fatalities: float = 0.0) ->
         "expected_fatalities": m(fatalities),
         "casualties": m(0.0),
         "max_density_per_m2": m(5.0),
+        "evacuated": m(15000.0),
         "screening": {"bottleneck": None},
     }
 
