@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pydeck as pdk
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon, box
+from shapely.geometry import Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from city_data.frame import LocalFrame
@@ -187,21 +187,23 @@ def _deck(
             id="hot_spots",
         )
     )
-    labels = [
-        {"position": lonlat(d.area.centroid.x, d.area.centroid.y), "name": d.name}
+    # Destinations as outlined areas named in the tooltip (deck.gl's JSON layer props turn
+    # strings into accessors, so a TextLayer cannot be given the Czech letters it needs).
+    destinations = [
+        {"polygon": _lonlat_ring(frame, polygon), "name": f"destination: {d.name}"}
         for d in context.venue.destinations
-        if not isinstance(d.area, MultiPolygon)
+        for polygon in _polygons(d.area)
     ]
     layers.append(
         pdk.Layer(
-            "TextLayer",
-            labels,
-            get_position="position",
-            get_text="name",
-            get_size=13,
-            get_color=[20, 80, 20],
-            character_set="auto",
-            id="labels",
+            "PolygonLayer",
+            destinations,
+            get_polygon="polygon",
+            get_fill_color=[26, 150, 65, 60],
+            get_line_color=[26, 150, 65],
+            line_width_min_pixels=2,
+            pickable=True,
+            id="destinations",
         )
     )
     x0, y0, x1, y1 = context.venue.bounds
@@ -295,6 +297,10 @@ def _legend(ranking: dict[str, Any], context: RankingContext) -> str:
     items.append(
         '<li><span class="swatch round" style="background:#780078"></span>'
         "density hot spots (person-seconds above 4/m²)</li>"
+    )
+    names = ", ".join(html.escape(d.name) for d in context.venue.destinations)
+    items.append(
+        f'<li><span class="swatch" style="background:#1a9641"></span>destinations: {names}</li>'
     )
     return "<ul class='legend'>" + "".join(items) + "</ul>"
 

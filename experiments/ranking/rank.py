@@ -362,7 +362,7 @@ def order_key(entry: dict[str, Any]) -> tuple[float, float, float, float]:
     people out by the end."""
     return (
         round(_harm(entry) / HARM_TIE) * HARM_TIE,
-        entry["exposed_above_aegl2"]["mean"],
+        math.floor(entry["exposed_above_aegl2"]["mean"] + 0.5),  # whole people
         entry["t95_s"]["mean"],
         -entry["evacuated"]["mean"],
     )

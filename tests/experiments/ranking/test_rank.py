@@ -51,7 +51,8 @@ def test_ranking_json(small_ranking: Path) -> None:
     # The order follows the criterion: harm, then people above AEGL-2, then T95, then most out.
     keys = [
         (round((p["expected_fatalities"]["mean"] + p["casualties"]["mean"]) / 0.05),
-         p["exposed_above_aegl2"]["mean"], p["t95_s"]["mean"], -p["evacuated"]["mean"])
+         math.floor(p["exposed_above_aegl2"]["mean"] + 0.5), p["t95_s"]["mean"],
+         -p["evacuated"]["mean"])
         for p in plans
     ]  # fmt: skip
     assert keys == sorted(keys)
@@ -122,3 +123,21 @@ def test_a_wrong_hand_written_plan_is_named_before_anything_runs(tmp_path: Path)
     scenario.write_text('scenario.extends = "baseline_egress"\n[ranking]\nseed = 3\n', "utf-8")
     assert_one_line_error(evac("rank", str(scenario), "--out", str(tmp_path / "r")),
                           "ranking: unknown key 'seed'")  # fmt: skip
+
+
+def test_resume_keeps_every_matching_run(small_ranking: Path) -> None:
+    from tests.conftest import SMALL_RANKING_OVERRIDES
+
+    before = json.loads((small_ranking / "ranking.json").read_text(encoding="utf-8"))
+    overrides = [arg for o in SMALL_RANKING_OVERRIDES for arg in ("--set", o)]
+    result = evac(
+        "rank", "ammonia_worst_case", "--out", str(small_ranking), "--seeds", "2",
+        "--shortlist", "4", "--workers", "2", "--resume", *overrides, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    runs = 2 * len(before["plans"])
+    assert f"= {runs} runs ({runs} kept from before)" in result.stderr
+    after = json.loads((small_ranking / "ranking.json").read_text(encoding="utf-8"))
+    assert [(p["name"], p["t95_s"]) for p in after["plans"]] == [
+        (p["name"], p["t95_s"]) for p in before["plans"]
+    ]
