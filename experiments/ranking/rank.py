@@ -40,6 +40,7 @@ from experiments.ranking.screening import Screening, screen_plan, summarise
 from scenarios.population import SPEEDS_M_S
 from scenarios.ranking_settings import RankingSettings
 from scenarios.scenario_file import Scenario
+from visualise.report import write_report
 
 METRICS = (
     "t95_s",
@@ -93,69 +94,66 @@ def rank_scenario(
     screening_s = time.perf_counter() - started
     say(f"screened {len(screened)} plans in {screening_s:.1f} s")
     chosen, dropped = choose_shortlist(screened, shortlist)
-    partial = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
-        jobs = [
-            MemberJob(
-                plan=item.plan.name,
-                seed=scenario.seed + k,
-                scenario=apply_plan(scenario, item.plan, context.origins),
-                folder=partial / "runs" / _slug(item.plan.name) / f"seed_{scenario.seed + k}",
-            )
-            for item in chosen
-            for k in range(seeds)
-        ]
-        kept = _kept_members(jobs, out_dir, partial) if resume else {}
-        for k in kept:
-            shutil.copytree(out_dir / jobs[k].folder.relative_to(partial), jobs[k].folder)
-        to_run = [job for k, job in enumerate(jobs) if k not in kept]
-        say(
-            f"simulating {len(chosen)} plans x {seeds} seeds = {len(jobs)} runs"
-            + (f" ({len(kept)} kept from before)" if kept else "")
+    # The members live in DIR/runs, each written whole (a run that fails leaves nothing), so
+    # that an interrupted ranking can be resumed; ranking.json and report.html are written last.
+    if not resume:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    (out_dir / "runs").mkdir(parents=True, exist_ok=True)
+    jobs = [
+        MemberJob(
+            plan=item.plan.name,
+            seed=scenario.seed + k,
+            scenario=apply_plan(scenario, item.plan, context.origins),
+            folder=out_dir / "runs" / _slug(item.plan.name) / f"seed_{scenario.seed + k}",
         )
-        done = [0]
+        for item in chosen
+        for k in range(seeds)
+    ]
+    kept = _kept_members(jobs) if resume else {}
+    to_run = [job for k, job in enumerate(jobs) if k not in kept]
+    say(
+        f"simulating {len(chosen)} plans x {seeds} seeds = {len(jobs)} runs"
+        + (f" ({len(kept)} kept from before)" if kept else "")
+    )
+    done = [0]
 
-        def member_done(job: MemberJob, summary: dict[str, Any]) -> None:
-            done[0] += 1
-            say(f"[{done[0]}/{len(to_run)}] {job.plan}, seed {job.seed}: T95 {summary['t95_s']} s")
+    def member_done(job: MemberJob, summary: dict[str, Any]) -> None:
+        done[0] += 1
+        say(f"[{done[0]}/{len(to_run)}] {job.plan}, seed {job.seed}: T95 {summary['t95_s']} s")
 
-        fresh = iter(
-            run_ensemble(to_run, workers=workers, scheduler=scheduler, on_done=member_done)
-        )
-        summaries = [kept[k] if k in kept else next(fresh) for k in range(len(jobs))]
-        ranking = build_ranking(scenario, context, chosen, dropped, summaries, seeds=seeds)
-        ranking["wall_time_s"] = round(time.perf_counter() - started, 1)
-        ranking["screening_wall_time_s"] = round(screening_s, 2)
-        (partial / "ranking.json").write_text(
-            json.dumps(ranking, indent=2, ensure_ascii=False), encoding="utf-8"
-        )
-        if report:
-            from visualise.report import write_report
-
-            routes = {
-                item.plan.name: {
-                    origin: [context.network.xy[n] for n in path]
-                    for origin, path in item.screening.routes.items()
-                }
-                for item in chosen
+    fresh = iter(run_ensemble(to_run, workers=workers, scheduler=scheduler, on_done=member_done))
+    summaries = [kept[k] if k in kept else next(fresh) for k in range(len(jobs))]
+    ranking = build_ranking(scenario, context, chosen, dropped, summaries, seeds=seeds)
+    ranking["wall_time_s"] = round(time.perf_counter() - started, 1)
+    ranking["screening_wall_time_s"] = round(screening_s, 2)
+    ranking["runs_kept_from_before"] = len(kept)
+    _write_whole(out_dir / "ranking.json", json.dumps(ranking, indent=2, ensure_ascii=False))
+    if report:
+        routes = {
+            item.plan.name: {
+                origin: [context.network.xy[n] for n in path]
+                for origin, path in item.screening.routes.items()
             }
-            write_report(ranking, context, summaries, routes, partial / "report.html")
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    partial.replace(out_dir)
+            for item in chosen
+        }
+        temporary = out_dir / "report.html.partial"
+        write_report(ranking, context, summaries, routes, temporary)
+        temporary.replace(out_dir / "report.html")
     return ranking
 
 
-def _kept_members(jobs: list[MemberJob], out_dir: Path, partial: Path) -> dict[int, dict[str, Any]]:
-    """Members of an earlier ranking in `out_dir` that match a job exactly, by job index."""
+def _write_whole(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".partial")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+def _kept_members(jobs: list[MemberJob]) -> dict[int, dict[str, Any]]:
+    """Members an earlier ranking left in the folders of these jobs that match them exactly
+    (same fingerprint), by job index."""
     kept = {}
     for k, job in enumerate(jobs):
-        path = out_dir / job.folder.relative_to(partial) / "summary.json"
+        path = job.folder / "summary.json"
         if not path.is_file():
             continue
         summary = json.loads(path.read_text(encoding="utf-8"))
