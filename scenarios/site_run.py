@@ -70,12 +70,7 @@ def prepare_site_run(
     extra_lines: dict[str, LineString] | None = None,
 ) -> SiteRun:  # fmt: skip
     """Load the site, clip it, place the population and set up the plan and the closures."""
-    try:
-        site = load_site(setup.site, places=setup.places)
-    except EvacError as exc:
-        raise ScenarioError(f"site.name: {exc}") from None
-    names = setup.destinations or default_destinations(site, setup.bounds)
-    venue = build_site_venue(site, bounds=setup.bounds, destinations=names)
+    site, venue = load_site_venue(setup)
     lines = dict(venue.measurement_lines)
     lines.update(extra_lines or {})
     origins = build_origins(site, venue, setup)
@@ -143,6 +138,16 @@ def prepare_site_run(
         closures=ClosureSchedule(closures),
         stadium=stadium,
     )
+
+
+def load_site_venue(setup: SiteScenario) -> tuple[Site, SiteVenue]:
+    """The scenario's site, and its simulated part with the destinations the scenario names."""
+    try:
+        site = load_site(setup.site, places=setup.places)
+    except EvacError as exc:
+        raise ScenarioError(f"site.name: {exc}") from None
+    names = setup.destinations or default_destinations(site, setup.bounds)
+    return site, build_site_venue(site, bounds=setup.bounds, destinations=names)
 
 
 def default_destinations(site: Site, bounds: tuple[float, float, float, float]) -> list[str]:

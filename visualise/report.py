@@ -96,31 +96,22 @@ def _deck(
         lon, lat = frame.to_wgs84(x, y)
         return [round(float(lon), 7), round(float(lat), 7)]
 
+    # The city from our own data: ground, water and buildings, as plain filled polygons.
+    background = (
+        ("walkable", context.venue.walkable_area.simplify(0.5), [225, 222, 214]),
+        ("water", site.water.intersection(clip), [160, 200, 230]),
+        ("buildings", site.buildings.intersection(clip), [150, 150, 150]),
+    )
     layers = [
         pdk.Layer(
             "PolygonLayer",
-            polygons(context.venue.walkable_area.simplify(0.5), "walkable"),
+            polygons(geometry, name),
             get_polygon="polygon",
-            get_fill_color=[225, 222, 214],
+            get_fill_color=colour,
             stroked=False,
-            id="walkable",
-        ),
-        pdk.Layer(
-            "PolygonLayer",
-            polygons(site.water.intersection(clip), "water"),
-            get_polygon="polygon",
-            get_fill_color=[160, 200, 230],
-            stroked=False,
-            id="water",
-        ),
-        pdk.Layer(
-            "PolygonLayer",
-            polygons(site.buildings.intersection(clip), "building"),
-            get_polygon="polygon",
-            get_fill_color=[150, 150, 150],
-            stroked=False,
-            id="buildings",
-        ),
+            id=name,
+        )
+        for name, geometry, colour in background
     ]
     hazard = _hazard_zones(context)
     layers.append(

@@ -25,10 +25,9 @@ import numpy as np
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from city_data.load import load_site
 from city_data.places import AssemblyArea, PlaceKind
 from city_data.site import Site
-from evac.errors import EvacError, ScenarioError, SiteError
+from evac.errors import ScenarioError, SiteError
 from experiments.ranking.network import (
     Node,
     WalkNetwork,
@@ -49,12 +48,12 @@ from scenarios.population import Origin
 from scenarios.scenario_file import Scenario
 from scenarios.site_run import (
     build_origins,
-    default_destinations,
+    load_site_venue,
     rules_of_origins,
     stadium_outline,
 )
 from scenarios.site_scenario import NEAREST, PlanRule, SiteScenario
-from scenarios.site_setup import CROSSING_M, SiteVenue, build_site_venue, named_area, via_area
+from scenarios.site_setup import CROSSING_M, SiteVenue, named_area, via_area
 
 PATHS_PER_GATE = 3
 CORRIDORS_PER_DESTINATION = 2
@@ -96,12 +95,7 @@ def ranking_context(scenario: Scenario) -> RankingContext:
     setup = scenario.site
     if setup is None:
         raise ScenarioError("ranking needs a scenario on a site ([site], [population], [[plan]])")
-    try:
-        site = load_site(setup.site, places=setup.places)
-    except EvacError as exc:
-        raise ScenarioError(f"site.name: {exc}") from None
-    names = setup.destinations or default_destinations(site, setup.bounds)
-    venue = build_site_venue(site, bounds=setup.bounds, destinations=names)
+    site, venue = load_site_venue(setup)
     origins = build_origins(site, venue, setup)
     stadium = stadium_outline(site) if any(o.in_stadium for o in origins) else None
     closed = [
