@@ -392,8 +392,15 @@ def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> st
     t95 = entry["t95_s"]
     exposed = entry["exposed_above_aegl2"]
     harm = _harm(entry)
+    if entry["censored_seeds"] == len(entry["seeds"]):
+        clearance = (
+            f"95 % never out within the run's {t95['mean']:.0f} s "
+            f"({entry['evacuated']['mean']:,.0f} out by then)"
+        )
+    else:
+        clearance = f"T95 {t95['mean']:.0f} s (95 % CI {t95['ci_low']:.0f}-{t95['ci_high']:.0f})"
     facts = (
-        f"T95 {t95['mean']:.0f} s (95 % CI {t95['ci_low']:.0f}-{t95['ci_high']:.0f})"
+        clearance
         + (f", {exposed['mean']:.0f} people above AEGL-2" if exposed["mean"] > 0 else "")
         + (f", {harm:.1f} expected dead or hurt" if harm > 0 else "")
     )

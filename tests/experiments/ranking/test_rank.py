@@ -88,6 +88,8 @@ def _entry(name: str, *, t95: float, exposed: float, fatalities: float = 0.0) ->
         "casualties": m(0.0),
         "max_density_per_m2": m(5.0),
         "evacuated": m(15000.0),
+        "censored_seeds": 0,
+        "seeds": [0, 1],
         "screening": {"bottleneck": None},
     }
 
