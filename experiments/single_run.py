@@ -28,19 +28,23 @@ CURVE_STEP_S = 10.0
 
 def run_scenario(
     scenario: Scenario, out_dir: Path, *, seed: int | None = None, trajectories: bool = True,
-    figures: bool = True,
+    figures: bool = True, labels: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Run a scenario and write its result folder; returns the summary.
 
     Outputs are written to a sibling folder first and moved into place at the end, so a failed
-    run leaves no half-written result. Ensembles can leave out the trajectories and figures.
+    run leaves no half-written result. Ensembles can leave out the trajectories and figures,
+    and add `labels` (e.g. the plan) to the summary.
     """
     seed = scenario.seed if seed is None else seed
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        summary = _run(scenario, partial, seed, trajectories=trajectories, figures=figures)
+        summary = _run(
+            scenario, partial, seed, trajectories=trajectories, figures=figures,
+            labels=labels or {},
+        )  # fmt: skip
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -51,8 +55,9 @@ def run_scenario(
 
 
 def _run(
-    scenario: Scenario, folder: Path, seed: int, *, trajectories: bool, figures: bool
-) -> dict[str, Any]:
+    scenario: Scenario, folder: Path, seed: int, *, trajectories: bool, figures: bool,
+    labels: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
     started = time.perf_counter()
     writer = (
         Hdf5TrajectoryWriter(
@@ -126,6 +131,7 @@ def _run(
     if attack is not None:
         summary.update(attack.summary())
     summary["evacuation_curve"] = evacuation_counts(sim.exit_times, until_s=sim.time)
+    summary.update(labels)
     (folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     if figures:
         _evacuation_curve(sim.exit_times, folder / "evacuation_curve.png", title=scenario.name)

@@ -10,7 +10,6 @@ one after the other in this process with all cores (no cluster).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,13 +46,10 @@ def run_member(job: MemberJob, threads: int = 0) -> dict[str, Any]:
 
     if threads > 0:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-    summary = run_scenario(
-        job.scenario, job.folder, seed=job.seed, trajectories=False, figures=False
+    labels = {"plan": job.plan, "member_fingerprint": member_fingerprint(job)}
+    return run_scenario(
+        job.scenario, job.folder, seed=job.seed, trajectories=False, figures=False, labels=labels
     )
-    summary["plan"] = job.plan
-    summary["member_fingerprint"] = member_fingerprint(job)
-    (job.folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    return summary
 
 
 def run_ensemble(

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 from shapely.geometry.base import BaseGeometry
 
 from experiments.ranking.network import Node, WalkNetwork
@@ -136,7 +136,7 @@ def lower_bound(
     v_max = MAX_SPEED_M_S * speed_factor
     # Walking: each person arrives no earlier than start + straight-line legs / v_max.
     share = 0.95 - 3.0 * math.sqrt(0.95 * 0.05 / max(total, 1))
-    walk_lengths = [_straight_line_length(m) for m in movements]
+    walk_lengths = [_legs_length(m) for m in movements]
     grid = np.linspace(0.0, 4 * 3600.0, 14_401)
     cdf = np.zeros_like(grid)
     for movement, length in zip(movements, walk_lengths, strict=True):
@@ -177,10 +177,6 @@ def _start_cdf(movement: Movement, t: FloatArray) -> FloatArray:
     return np.asarray(np.where(t >= movement.earliest_start_s, 1.0, cdf), dtype=float)
 
 
-def _straight_line_length(movement: Movement) -> float:
-    return _legs_length(movement, start=0)
-
-
 def _legs_length(movement: Movement, *, start: int = 0, upto: int | None = None) -> float:
     """Straight-line length from the origin (start 0) or the end of leg `start - 1` through the
     legs before `upto` (None: all of them, and on to the nearest destination)."""
@@ -210,7 +206,7 @@ def _route_packets(
         quantiles = (np.arange(count) + 0.5) / count
         pre = movement.pre_movement
         departures = np.minimum(
-            np.exp(math.log(pre.median_s) + pre.sigma * _probit(quantiles)), pre.max_s
+            np.exp(math.log(pre.median_s) + pre.sigma * ndtri(quantiles)), pre.max_s
         )
         for k, departure in enumerate(departures):
             node = movement.nodes[k % len(movement.nodes)]
@@ -338,12 +334,6 @@ def _weighted_quantile(times: FloatArray, weights: FloatArray, share: float, tot
     cumulative = np.cumsum(weights[order])
     index = int(np.searchsorted(cumulative, share * total - 1e-9))
     return float(times[order][min(index, times.size - 1)]) if times.size else math.inf
-
-
-def _probit(p: FloatArray) -> FloatArray:
-    from scipy.special import ndtri
-
-    return np.asarray(ndtri(p), dtype=float)
 
 
 def summarise(screening: Screening) -> dict[str, Any]:
