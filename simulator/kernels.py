@@ -183,6 +183,8 @@ def cfsm_velocities(
         buffer_dx = np.empty(_NEIGHBOUR_BUFFER)
         buffer_dy = np.empty(_NEIGHBOUR_BUFFER)
         buffer_distance = np.empty(_NEIGHBOUR_BUFFER)
+        buffer_contact = np.empty(_NEIGHBOUR_BUFFER)
+        last = _NEIGHBOUR_BUFFER - 1
         for k in range(chunk * per_chunk, min(n, (chunk + 1) * per_chunk)):
             i = ordered[k]
             if desired_speed[i] <= 0.0:
@@ -200,6 +202,8 @@ def cfsm_velocities(
             cy = min(max(int((yi - cell_y_min) / cell_size), 0), cell_rows - 1)
             y_lo, y_hi = max(cy - span, 0), min(cy + span + 1, cell_rows)
             x_lo, x_hi = max(cx - span, 0), min(cx + span + 1, cell_columns)
+            # Pass 1: everyone within reach, in cell order, gathered without branching (a
+            # candidate is written in any case and kept by advancing the count).
             found = 0
             for ny in range(y_lo, y_hi):
                 row = ny * cell_columns
@@ -207,30 +211,33 @@ def cfsm_velocities(
                     dx = sx[m] - xi
                     dy = sy[m] - yi
                     squared = dx * dx + dy * dy
-                    if squared > reach_squared or m == k or found >= _NEIGHBOUR_BUFFER:
-                        continue
-                    distance = math.sqrt(squared)
                     buffer[found] = m
                     buffer_dx[found] = dx
                     buffer_dy[found] = dy
-                    buffer_distance[found] = distance
-                    found += 1
-                    gap = distance - ri - sr[m]
-                    if gap <= push_reach and distance > 1e-9:
-                        push = neighbour_strength * math.exp(-gap * inverse_range) / distance
-                        ex -= push * dx
-                        ey -= push * dy
+                    buffer_distance[found] = squared
+                    found += np.int64((squared <= reach_squared) & (m != k) & (found < last))
+            # Pass 2: repulsion and evasion, summed in cell order.
+            for b in range(found):
+                m = buffer[b]
+                dx = buffer_dx[b]
+                dy = buffer_dy[b]
+                distance = math.sqrt(buffer_distance[b])
+                buffer_distance[b] = distance
+                buffer_contact[b] = ri + sr[m]
+                gap = distance - ri - sr[m]
+                push = neighbour_strength * math.exp(-gap * inverse_range) / max(distance, 1e-9)
+                push = push if gap <= push_reach and distance > 1e-9 else 0.0
+                ex -= push * dx
+                ey -= push * dy
+                if svx[m] * desired_x + svy[m] * desired_y < -0.1:
                     ahead = dx * desired_x + dy * desired_y
-                    if 0.0 < ahead < evasion_range and (
-                        svx[m] * desired_x + svy[m] * desired_y < -0.1
-                    ):
-                        lateral = dx * desired_y - dy * desired_x  # > 0: on one's right
-                        if abs(lateral) < ri + sr[m] + 0.2:
-                            weight = evasion_strength * (1.0 - max(gap, 0.0) / evasion_range)
-                            if weight > 0.0:
-                                side = -1.0 if lateral > 0.05 else 1.0  # 1: step right
-                                ex += side * weight * desired_y
-                                ey -= side * weight * desired_x
+                    lateral = dx * desired_y - dy * desired_x  # > 0: on one's right
+                    if 0.0 < ahead < evasion_range and abs(lateral) < ri + sr[m] + 0.2:
+                        weight = evasion_strength * (1.0 - max(gap, 0.0) / evasion_range)
+                        if weight > 0.0:
+                            side = -1.0 if lateral > 0.05 else 1.0  # 1: step right
+                            ex += side * weight * desired_y
+                            ey -= side * weight * desired_x
             clearance = sample(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
             if clearance < ri + 5 * wall_range + resolution:
                 wx, wy = wall_normal(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
@@ -241,51 +248,56 @@ def cfsm_velocities(
             if norm > 1e-9:
                 ex /= norm
                 ey /= norm
-            # Headway along the direction actually taken (Tordeux et al.): the free distance to
-            # the nearest agent ahead within a lane as wide as the two bodies.
+            # Pass 3, headway along the direction actually taken (Tordeux et al.): the free
+            # distance to the nearest agent ahead within a lane as wide as the two bodies.
             free = reach
-            free_desired = reach
-            overlapped = False
-            away_x = 0.0
-            away_y = 0.0
-            # More neighbours within reach than the buffer holds would need over 60 persons/m²;
-            # the nearest are the ones that matter for the headway.
             for b in range(found):
-                m = buffer[b]
                 dx = buffer_dx[b]
                 dy = buffer_dy[b]
-                distance = buffer_distance[b]
-                contact = ri + sr[m]
-                if distance < contact and distance > 1e-9:
-                    overlapped = True
-                    away_x -= dx / distance
-                    away_y -= dy / distance
-                if dx * ex + dy * ey > 0.0 and abs(dx * ey - dy * ex) < contact:
-                    free = min(free, distance - contact)
-                # In the way along the desired direction, unless further from the goal than i
-                # (on the same field): the one nearer the door goes first.
-                in_lane = abs(dx * desired_y - dy * desired_x) < contact
-                if dx * desired_x + dy * desired_y > 0.0 and in_lane:
-                    queued_behind = sf[m] == sf[k] and (
-                        remaining[m] > remaining[k]
-                        or (remaining[m] == remaining[k] and ordered[m] > ordered[k])
-                    )
-                    if not queued_behind:
-                        free_desired = min(free_desired, distance - contact)
+                contact = buffer_contact[b]
+                blocking = dx * ex + dy * ey > 0.0 and abs(dx * ey - dy * ex) < contact
+                free = min(free, buffer_distance[b] - contact if blocking else reach)
             speed = min(desired_speed[i], max(0.0, free / time_gap))
-            if speed < 0.05 * desired_speed[i] and free_desired > free:
-                # Pressed sideways against someone (or a wall) with the way ahead open: take it.
-                # Without this, two side by side at a narrow door block each other for good; of
-                # two blocking each other, the one nearer the goal goes first (ties: lower id).
-                ex, ey = desired_x, desired_y
-                speed = min(desired_speed[i], max(0.0, free_desired / time_gap))
-            away = math.hypot(away_x, away_y)
-            if overlapped and speed == 0.0 and away > 1e-9:
+            if speed < 0.05 * desired_speed[i]:
+                # Pressed sideways against someone (or a wall): if the way ahead along the
+                # desired direction is open, take it. Without this, two side by side at a narrow
+                # door block each other for good. In the way along the desired direction is who
+                # is in the lane there, unless further from the goal than i (on the same field):
+                # the one nearer the door goes first (ties: lower id).
+                free_desired = reach
+                for b in range(found):
+                    m = buffer[b]
+                    dx = buffer_dx[b]
+                    dy = buffer_dy[b]
+                    contact = buffer_contact[b]
+                    in_lane = abs(dx * desired_y - dy * desired_x) < contact
+                    if dx * desired_x + dy * desired_y > 0.0 and in_lane:
+                        queued_behind = sf[m] == sf[k] and (
+                            remaining[m] > remaining[k]
+                            or (remaining[m] == remaining[k] and ordered[m] > ordered[k])
+                        )
+                        if not queued_behind:
+                            free_desired = min(free_desired, buffer_distance[b] - contact)
+                if free_desired > free:
+                    ex, ey = desired_x, desired_y
+                    speed = min(desired_speed[i], max(0.0, free_desired / time_gap))
+            if speed == 0.0:
                 # Bodies overlap (discrete time, walls): step apart, away from the overlapping
                 # neighbours, instead of freezing; frozen overlaps deadlock the plain model.
-                ex = away_x / away
-                ey = away_y / away
-                speed = 0.1 * desired_speed[i]
+                overlapped = False
+                away_x = 0.0
+                away_y = 0.0
+                for b in range(found):
+                    distance = buffer_distance[b]
+                    if distance < buffer_contact[b] and distance > 1e-9:
+                        overlapped = True
+                        away_x -= buffer_dx[b] / distance
+                        away_y -= buffer_dy[b] / distance
+                away = math.hypot(away_x, away_y)
+                if overlapped and away > 1e-9:
+                    ex = away_x / away
+                    ey = away_y / away
+                    speed = 0.1 * desired_speed[i]
             out_vx[i] = ex * speed
             out_vy[i] = ey * speed
 
