@@ -270,14 +270,12 @@ def _verify(args: argparse.Namespace) -> None:
             )
         )
         return
-    verdict = {True: "PASS", False: "FAIL", None: "----"}
     for r in results:
-        print(f"RiMEA {r.test:>2}  {verdict[r.passed]}  {r.title}")
+        print(f"RiMEA {r.test:>2}  {'PASS' if r.passed else 'FAIL'}  {r.title}")
         print(f"{'':>14}criterion: {r.criterion}")
         print(f"{'':>14}measured:  {r.measured}")
-    passed = sum(r.passed is True for r in results)
-    failed = sum(r.passed is False for r in results)
-    print(f"{passed} passed, {failed} failed, {len(results) - passed - failed} not run")
+    passed = sum(r.passed for r in results)
+    print(f"{passed} passed, {len(results) - passed} failed")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ criterion and whether it passed. `evac verify` prints the table.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -15,6 +16,12 @@ import shapely
 from shapely.geometry import Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from experiments.rimea_fundamental_diagrams import (
+    corridor_diagram,
+    inside_rimea_16_band,
+    ring_diagram,
+    weidmann_speed,
+)
 from simulator import Simulation
 from simulator.simulation import weidmann_speeds
 
@@ -27,8 +34,7 @@ class RimeaResult:
     title: str
     criterion: str
     measured: str
-    passed: bool | None
-    """None: not implemented in this engine yet."""
+    passed: bool
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -271,21 +277,45 @@ def test_15(seed: int = 0) -> RimeaResult:
     )
 
 
-def not_yet(test: int, title: str, criterion: str, reason: str) -> Callable[[int], RimeaResult]:
-    def run(seed: int = 0) -> RimeaResult:
-        return RimeaResult(test, title, criterion, f"not run: {reason}", None)
+def test_4(seed: int = 0) -> RimeaResult:
+    """The fundamental diagram in a 1000 m x 10 m corridor at 0.5-6 persons/m² (documented beside
+    Weidmann's curve); it must fall as the density rises."""
+    points = corridor_diagram(seed=seed)
+    speeds = [p.speed_m_s for p in points]
+    table = ", ".join(
+        f"set {p.set_density:g}: {p.density:.2f}/m² {p.speed_m_s:.2f} m/s "
+        f"(Weidmann {weidmann_speed(p.density):.2f})"
+        for p in points
+    )
+    return RimeaResult(
+        4,
+        "fundamental diagram, 1000 m x 10 m corridor, 0.5-6 /m²",
+        "document the diagram; speed falls as density rises",
+        table,
+        all(b < a for a, b in itertools.pairwise(speeds)),
+    )
 
-    return run
+
+def test_16(seed: int = 0) -> RimeaResult:
+    """Single file on a 26 m ring: every point inside the measured 10-90 % speed band."""
+    points = ring_diagram(seed=seed)
+    inside = [inside_rimea_16_band(p) for p in points]
+    table = ", ".join(
+        f"{p.density:.2f}/m {p.speed_m_s:.2f} m/s{'' if ok else ' (outside)'}"
+        for p, ok in zip(points, inside, strict=True)
+    )
+    return RimeaResult(
+        16,
+        "single-file ring fundamental diagram, 26 m ring, 14-56 persons",
+        "inside the 10-90 % band of the measured speeds",
+        table,
+        all(inside),
+    )
 
 
 TESTS: dict[int, Callable[[int], RimeaResult]] = {
     1: test_1,
-    4: not_yet(
-        4,
-        "fundamental diagram, 1000 m x 10 m corridor",
-        "document the diagram",
-        "needs a periodic corridor (to come)",
-    ),
+    4: test_4,
     5: test_5,
     6: test_6,
     7: test_7,
@@ -294,12 +324,7 @@ TESTS: dict[int, Callable[[int], RimeaResult]] = {
     11: test_11,
     12: test_12,
     15: test_15,
-    16: not_yet(
-        16,
-        "single-file ring fundamental diagram",
-        "inside the 10-90 % band",
-        "needs a periodic ring (to come)",
-    ),
+    16: test_16,
 }
 
 

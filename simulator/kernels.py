@@ -215,7 +215,7 @@ def cfsm_velocities(
                     buffer_dx[found] = dx
                     buffer_dy[found] = dy
                     buffer_distance[found] = squared
-                    found += np.int64((squared <= reach_squared) & (m != k) & (found < last))
+                    found += int((squared <= reach_squared) & (m != k) & (found < last))
             # Pass 2: repulsion and evasion, summed in cell order.
             for b in range(found):
                 m = buffer[b]
