@@ -106,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the runs an earlier ranking left in --out (same scenario, plan and seed)",
     )  # fmt: skip
     rank.add_argument(
+        "--compare-with", type=Path, default=None, metavar="RANKING",
+        help="another ranking (its folder or ranking.json): say how the order changed and why",
+    )  # fmt: skip
+    rank.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a scenario value (repeatable)",
     )  # fmt: skip
@@ -220,6 +224,7 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def _rank(args: argparse.Namespace) -> None:
+    from experiments.ranking.compare import load_ranking
     from experiments.ranking.rank import rank_scenario
     from scenarios.scenario_file import load_scenario
 
@@ -229,10 +234,11 @@ def _rank(args: argparse.Namespace) -> None:
             raise EvacError(f"--{option} must be at least 1, got {value}")
     if args.workers is not None and args.workers < 0:
         raise EvacError(f"--workers must be 0 or more, got {args.workers}")
+    other = load_ranking(args.compare_with) if args.compare_with is not None else None
     scenario = load_scenario(args.scenario, overrides=args.overrides)
     ranking = rank_scenario(
         scenario, args.out, seeds=args.seeds, shortlist=args.shortlist, generate=args.generate,
-        workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+        workers=args.workers, scheduler=args.scheduler, resume=args.resume, compare_with=other,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )  # fmt: skip
     for plan in ranking["plans"]:
@@ -243,6 +249,8 @@ def _rank(args: argparse.Namespace) -> None:
             f"[{t95['ci_low']:.0f}, {t95['ci_high']:.0f}], above AEGL-2 {exposed:.0f}, "
             f"lower bound {plan['lower_bound_s']:.0f} s"
         )
+    if "compared_with" in ranking:
+        print(ranking["compared_with"]["summary"])
     print(f"ranking in {args.out / 'ranking.json'}, report in {args.out / 'report.html'}")
 
 

@@ -19,3 +19,7 @@ class SimulationError(EvacError):
 
 class ScenarioError(EvacError):
     """A scenario file is wrong: an unknown key, a value of the wrong type or outside its range."""
+
+
+class RankingError(EvacError):
+    """A ranking cannot be read or compared: a missing or malformed ranking.json."""

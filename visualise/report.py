@@ -62,6 +62,7 @@ def write_report(
         curves=_curves_png(ranking, summaries),
         table=_table(ranking),
         dropped=_dropped_table(ranking),
+        comparison=_comparison(ranking),
         criterion=html.escape(ranking["criterion"]),
         approximate=(
             "The map is approximate (built from public facts, not surveyed)."
@@ -383,6 +384,30 @@ def _dropped_table(ranking: dict[str, Any]) -> str:
     )
 
 
+def _comparison(ranking: dict[str, Any]) -> str:
+    """How the order differs from another ranking's (`evac rank --compare-with`), if asked."""
+    compared = ranking.get("compared_with")
+    if compared is None:
+        return ""
+    items = "".join(
+        f"<li>{html.escape(c['name'])} {html.escape(c['because'])}</li>"
+        for c in compared["changes"]
+    )
+    extra = [
+        f"Ranked only here: {', '.join(compared['only_here'])}." if compared["only_here"] else "",
+        f"Ranked only there: {', '.join(compared['only_there'])}."
+        if compared["only_there"]
+        else "",
+    ]
+    there = html.escape(compared["scenario"])
+    return (
+        f'<section id="comparison"><h2>Compared with {there}</h2>'
+        f"<p>{html.escape(compared['summary'])} There: {html.escape(compared['order_there'])} "
+        f"Here: {html.escape(ranking['summary'])}</p><ul>{items}</ul>"
+        f"<p>{html.escape(' '.join(e for e in extra if e))}</p></section>"
+    )
+
+
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -413,6 +438,7 @@ seeds. Lower bound: the network screening's bound on T95 (no run can clear faste
 </header>
 <div id="map"></div>
 <section>{legend}</section>
+{comparison}
 <section><h2>Evacuation curves</h2>{curves}</section>
 <section><h2>Ranking</h2>
 <table id="ranking"><tr><th>#</th><th>plan and ways used</th><th>lower bound T95 (s)</th>

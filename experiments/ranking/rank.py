@@ -25,6 +25,7 @@ import numpy as np
 from scipy import stats
 
 from evac.errors import ScenarioError
+from experiments.ranking.compare import compare_rankings
 from experiments.ranking.ensemble import MemberJob, member_fingerprint, run_ensemble
 from experiments.ranking.plans import (
     CandidatePlan,
@@ -76,12 +77,15 @@ def rank_scenario(
     progress: Progress | None = None,
     report: bool = True,
     resume: bool = False,
+    compare_with: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Rank the plans of a site scenario; writes DIR/ranking.json (and DIR/report.html) and
     returns the ranking. Options left as None come from the scenario's [ranking] section.
 
     `resume`: members already in DIR/runs from the same scenario, plan and seed (their
-    fingerprint matches) are kept instead of run again, so a long ranking can be continued."""
+    fingerprint matches) are kept instead of run again, so a long ranking can be continued.
+    `compare_with`: another ranking (e.g. under another wind); the result then says how the
+    order changed and why (`compared_with`)."""
     say = progress or (lambda _: None)
     started = time.perf_counter()
     settings = scenario.ranking or RankingSettings()
@@ -127,6 +131,8 @@ def rank_scenario(
     ranking["wall_time_s"] = round(time.perf_counter() - started, 1)
     ranking["screening_wall_time_s"] = round(screening_s, 2)
     ranking["runs_kept_from_before"] = len(kept)
+    if compare_with is not None:
+        ranking["compared_with"] = compare_rankings(ranking, compare_with)
     _write_whole(out_dir / "ranking.json", json.dumps(ranking, indent=2, ensure_ascii=False))
     if report:
         routes = {

@@ -134,12 +134,20 @@ def test_resume_keeps_every_matching_run(small_ranking: Path) -> None:
     overrides = [arg for o in SMALL_RANKING_OVERRIDES for arg in ("--set", o)]
     result = evac(
         "rank", "ammonia_worst_case", "--out", str(small_ranking), "--seeds", "2",
-        "--shortlist", "4", "--workers", "2", "--resume", *overrides, timeout=600,
+        "--shortlist", "4", "--workers", "2", "--resume", "--compare-with", str(small_ranking),
+        *overrides, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    assert "The order is the same as in 'ammonia_worst_case'." in result.stdout
     runs = 2 * len(before["plans"])
     assert f"= {runs} runs ({runs} kept from before)" in result.stderr
     after = json.loads((small_ranking / "ranking.json").read_text(encoding="utf-8"))
     assert [(p["name"], p["t95_s"]) for p in after["plans"]] == [
         (p["name"], p["t95_s"]) for p in before["plans"]
     ]
+    compared = after["compared_with"]
+    assert [(c["rank"], c["other_rank"]) for c in compared["changes"]] == [
+        (p["rank"], p["rank"]) for p in before["plans"]
+    ]
+    page = (small_ranking / "report.html").read_text(encoding="utf-8")
+    assert '<section id="comparison"><h2>Compared with ammonia_worst_case</h2>' in page
