@@ -393,18 +393,17 @@ def _comparison(ranking: dict[str, Any]) -> str:
         f"<li>{html.escape(c['name'])} {html.escape(c['because'])}</li>"
         for c in compared["changes"]
     )
-    extra = [
-        f"Ranked only here: {', '.join(compared['only_here'])}." if compared["only_here"] else "",
-        f"Ranked only there: {', '.join(compared['only_there'])}."
-        if compared["only_there"]
-        else "",
-    ]
+    unmatched = " ".join(
+        f"Ranked only {where}: {', '.join(names)}."
+        for where, names in (("here", compared["only_here"]), ("there", compared["only_there"]))
+        if names
+    )
     there = html.escape(compared["scenario"])
     return (
         f'<section id="comparison"><h2>Compared with {there}</h2>'
         f"<p>{html.escape(compared['summary'])} There: {html.escape(compared['order_there'])} "
         f"Here: {html.escape(ranking['summary'])}</p><ul>{items}</ul>"
-        f"<p>{html.escape(' '.join(e for e in extra if e))}</p></section>"
+        f"<p>{html.escape(unmatched)}</p></section>"
     )
 
 
