@@ -70,10 +70,16 @@ def _because(here: Mapping[str, Any], there: Mapping[str, Any]) -> str:
         move = f"falls from {_ordinal(there['rank'])} to {_ordinal(here['rank'])}"
     else:
         move = f"stays {_ordinal(here['rank'])}"
+    clearance = (
+        # Neither reached 95 %: the people out by the end tell them apart.
+        f"out by the end {there['evacuated']['mean']:,.0f} → {here['evacuated']['mean']:,.0f}"
+        if _censored(here) and _censored(there)
+        else f"T95 {_t95(there)} → {_t95(here)}"
+    )
     facts = [
         f"above AEGL-2 {there['exposed_above_aegl2']['mean']:,.0f} → "
         f"{here['exposed_above_aegl2']['mean']:,.0f}",
-        f"T95 {_t95(there)} → {_t95(here)}",
+        clearance,
     ]
     harm_there, harm_here = _harm(there), _harm(here)
     if harm_there or harm_here:
@@ -83,9 +89,12 @@ def _because(here: Mapping[str, Any], there: Mapping[str, Any]) -> str:
 
 def _t95(entry: Mapping[str, Any]) -> str:
     seconds = entry["t95_s"]["mean"]
-    if entry.get("censored_seeds", 0) == len(entry.get("seeds", [])) > 0:
-        return f"not reached in {seconds:,.0f} s"
-    return f"{seconds:,.0f} s"
+    return f"not reached in {seconds:,.0f} s" if _censored(entry) else f"{seconds:,.0f} s"
+
+
+def _censored(entry: Mapping[str, Any]) -> bool:
+    """Whether no seed got 95 % out within the run (T95 is then the run's duration)."""
+    return bool(entry.get("censored_seeds", 0) == len(entry.get("seeds", [])) > 0)
 
 
 def _harm(entry: Mapping[str, Any]) -> float:

@@ -14,8 +14,9 @@ from tests.evac.test_cli import assert_one_line_error, evac
 
 
 def _plan(
-    name: str, rank: int, *, t95: float, exposed: float, censored: bool = False
-) -> dict[str, Any]:
+    name: str, rank: int, *, t95: float, exposed: float, censored: bool = False,
+    out: float = 15000.0,
+) -> dict[str, Any]:  # fmt: skip
     def m(value: float) -> dict[str, float]:
         return {"mean": value, "ci_low": value, "ci_high": value}
 
@@ -28,6 +29,7 @@ def _plan(
         "casualties": m(0.0),
         "seeds": [0, 1, 2],
         "censored_seeds": 3 if censored else 0,
+        "evacuated": m(out),
     }
 
 
@@ -63,6 +65,18 @@ def test_a_plan_through_the_plume_rises_when_the_wind_turns() -> None:
     assert compared["summary"].startswith("2 of 2 plans change place against 'ammonia_worst_case'")
     assert "'Pivovarská lávka' rises from 3rd to 1st" in compared["summary"]
     assert compared["order_there"] == "Exposure to the gas decides the order."
+    # Neither reaches 95 % under either wind: the people out by the end say what changed.
+    calm = _ranking(
+        "calm",
+        [_plan("Pivovarská lávka", 1, t95=2400, exposed=0, censored=True, out=11900),
+         _plan("Luční", 2, t95=2400, exposed=0, censored=True, out=11000)],
+        "",
+    )  # fmt: skip
+    worst["plans"][2]["evacuated"]["mean"] = 7854.0
+    moved = compare_rankings(calm, worst)["changes"][0]
+    assert moved["because"] == (
+        "rises from 3rd to 1st: above AEGL-2 6,000 → 0, out by the end 7,854 → 11,900."
+    )
     same = compare_rankings(worst, worst)
     assert same["summary"] == "The order is the same as in 'ammonia_worst_case'."
     assert all(c["because"].startswith("stays") for c in same["changes"])
