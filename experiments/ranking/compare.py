@@ -81,7 +81,7 @@ def _because(here: Mapping[str, Any], there: Mapping[str, Any]) -> str:
         f"{here['exposed_above_aegl2']['mean']:,.0f}",
         clearance,
     ]
-    harm_there, harm_here = _harm(there), _harm(here)
+    harm_there, harm_here = harm(there), harm(here)
     if harm_there or harm_here:
         facts.insert(0, f"expected dead or hurt {harm_there:.1f} → {harm_here:.1f}")
     return f"{move}: {', '.join(facts)}."
@@ -97,7 +97,8 @@ def _censored(entry: Mapping[str, Any]) -> bool:
     return bool(entry.get("censored_seeds", 0) == len(entry.get("seeds", [])) > 0)
 
 
-def _harm(entry: Mapping[str, Any]) -> float:
+def harm(entry: Mapping[str, Any]) -> float:
+    """A ranked plan's expected fatalities plus casualties (the ranking's first criterion)."""
     return float(entry["expected_fatalities"]["mean"] + entry["casualties"]["mean"])
 
 

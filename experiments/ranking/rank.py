@@ -25,7 +25,7 @@ import numpy as np
 from scipy import stats
 
 from evac.errors import ScenarioError
-from experiments.ranking.compare import compare_rankings
+from experiments.ranking.compare import compare_rankings, harm
 from experiments.ranking.ensemble import MemberJob, member_fingerprint, run_ensemble
 from experiments.ranking.plans import (
     CandidatePlan,
@@ -333,7 +333,7 @@ def what_decides(plans: list[dict[str, Any]]) -> str:
     counts = {m: deciding.count(m) for m in dict.fromkeys(deciding)}
     main = max(counts, key=lambda m: counts[m])
     exposed = any(p["exposed_above_aegl2"]["mean"] > 0 for p in plans)
-    harmed = any(_harm(p) > 0 for p in plans)
+    harmed = any(harm(p) > 0 for p in plans)
     if main == "t95_s":
         why = (
             "nobody is hurt and nobody breathes more than AEGL-2 under any plan"
@@ -357,15 +357,11 @@ def what_decides(plans: list[dict[str, Any]]) -> str:
     return "The expected number of dead and hurt decides the order."
 
 
-def _harm(entry: dict[str, Any]) -> float:
-    return float(entry["expected_fatalities"]["mean"] + entry["casualties"]["mean"])
-
-
 def order_key(entry: dict[str, Any]) -> tuple[float, float, float, float]:
     """Harm, then exposure, then T95, then (when T95 ties, e.g. nobody reached 95 %) the most
     people out by the end."""
     return (
-        round(_harm(entry) / HARM_TIE) * HARM_TIE,
+        round(harm(entry) / HARM_TIE) * HARM_TIE,
         math.floor(entry["exposed_above_aegl2"]["mean"] + 0.5),  # whole people
         entry["t95_s"]["mean"],
         -entry["evacuated"]["mean"],
@@ -378,7 +374,7 @@ def _mark_pareto(plans: list[dict[str, Any]]) -> None:
 
     def point(p: dict[str, Any]) -> tuple[float, ...]:
         return (
-            _harm(p),
+            harm(p),
             p["exposed_above_aegl2"]["mean"],
             p["t95_s"]["mean"],
             p["max_density_per_m2"]["mean"],
@@ -397,7 +393,7 @@ def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> st
     """One sentence: why this plan ranks where it does."""
     t95 = entry["t95_s"]
     exposed = entry["exposed_above_aegl2"]
-    harm = _harm(entry)
+    expected_harm = harm(entry)
     if entry["censored_seeds"] == len(entry["seeds"]):
         clearance = (
             f"95 % never out within the run's {t95['mean']:.0f} s "
@@ -408,7 +404,7 @@ def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> st
     facts = (
         clearance
         + (f", {exposed['mean']:.0f} people above AEGL-2" if exposed["mean"] > 0 else "")
-        + (f", {harm:.1f} expected dead or hurt" if harm > 0 else "")
+        + (f", {expected_harm:.1f} expected dead or hurt" if expected_harm > 0 else "")
     )
     bottleneck = entry["screening"]["bottleneck"]
     where = f"; its bottleneck is {bottleneck}" if bottleneck else ""
@@ -444,7 +440,7 @@ def _deciding_metric(better: dict[str, Any], worse: dict[str, Any]) -> str:
 
 
 def _value(entry: dict[str, Any], metric: str) -> float:
-    return _harm(entry) if metric == "harm" else float(entry[metric]["mean"])
+    return harm(entry) if metric == "harm" else float(entry[metric]["mean"])
 
 
 def _separated(better: dict[str, Any], worse: dict[str, Any], metric: str) -> bool:
