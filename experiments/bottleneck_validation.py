@@ -18,10 +18,10 @@ import shapely
 from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from experiments import VALIDATION_DATA
 from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "validation" / "experiments"
-WUPPERTAL = DATA / "bottleneck_wuppertal2018"
+WUPPERTAL = VALIDATION_DATA / "experiments" / "bottleneck_wuppertal2018"
 # Geometry of the 0.5 m entrance bottleneck in a 5.6 m corridor (shared/validation/README.md).
 WUPPERTAL_AREA = shapely.from_wkt(
     "POLYGON ((3.5 -2, 3.5 8, -3.5 8, -3.5 -2, 3.5 -2), "

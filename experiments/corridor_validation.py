@@ -18,11 +18,11 @@ import pedpy
 import shapely
 from shapely.geometry import box
 
+from experiments import VALIDATION_DATA
 from simulator import Hdf5TrajectoryWriter, Simulation
 
-VALIDATION = Path(__file__).resolve().parents[2] / "shared" / "validation"
-CORRIDOR = VALIDATION / "experiments" / "uni_directional_corridor"
-DIAGRAM_3M = VALIDATION / "fundamental_diagrams" / "3test_UO" / "data"
+CORRIDOR = VALIDATION_DATA / "experiments" / "uni_directional_corridor"
+DIAGRAM_3M = VALIDATION_DATA / "fundamental_diagrams" / "3test_UO" / "data"
 AREA = shapely.from_wkt(
     "POLYGON ((2.8 -6.5, 2.8 -4, 1.8 -4, 1.8 4, 2.8 4, 2.8 8, -1 8, -1 4, 0 4, 0 -4, -1 -4, "
     "-1 -6.5, 2.8 -6.5))"

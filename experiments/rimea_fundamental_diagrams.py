@@ -11,23 +11,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 from shapely.geometry import Point, box
 
+from experiments import VALIDATION_DATA
 from simulator import Simulation
 
 FloatArray = npt.NDArray[np.float64]
-RIMEA_16_REFERENCE = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "validation"
-    / "rimea"
-    / "rimea16_1D_FD_percentile_reference.csv"
-)
+RIMEA_16_REFERENCE = VALIDATION_DATA / "rimea" / "rimea16_1D_FD_percentile_reference.csv"
 RIMEA_4_DENSITIES = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0)
 RIMEA_4_MEASURING_AT_M = (450.0, 500.0, 550.0)
 RING_CIRCUMFERENCE_M = 26.0

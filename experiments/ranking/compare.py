@@ -73,7 +73,7 @@ def _because(here: Mapping[str, Any], there: Mapping[str, Any]) -> str:
     clearance = (
         # Neither reached 95 %: the people out by the end tell them apart.
         f"out by the end {there['evacuated']['mean']:,.0f} → {here['evacuated']['mean']:,.0f}"
-        if _censored(here) and _censored(there)
+        if censored(here) and censored(there)
         else f"T95 {_t95(there)} → {_t95(here)}"
     )
     facts = [
@@ -89,11 +89,12 @@ def _because(here: Mapping[str, Any], there: Mapping[str, Any]) -> str:
 
 def _t95(entry: Mapping[str, Any]) -> str:
     seconds = entry["t95_s"]["mean"]
-    return f"not reached in {seconds:,.0f} s" if _censored(entry) else f"{seconds:,.0f} s"
+    return f"not reached in {seconds:,.0f} s" if censored(entry) else f"{seconds:,.0f} s"
 
 
-def _censored(entry: Mapping[str, Any]) -> bool:
-    """Whether no seed got 95 % out within the run (T95 is then the run's duration)."""
+def censored(entry: Mapping[str, Any]) -> bool:
+    """Whether no seed of a ranked plan got 95 % out within the run (T95 is then the run's
+    duration)."""
     return bool(entry.get("censored_seeds", 0) == len(entry.get("seeds", [])) > 0)
 
 

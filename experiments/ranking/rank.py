@@ -25,7 +25,7 @@ import numpy as np
 from scipy import stats
 
 from evac.errors import ScenarioError
-from experiments.ranking.compare import compare_rankings, harm
+from experiments.ranking.compare import censored, compare_rankings, harm
 from experiments.ranking.ensemble import MemberJob, member_fingerprint, run_ensemble
 from experiments.ranking.plans import (
     CandidatePlan,
@@ -394,7 +394,7 @@ def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> st
     t95 = entry["t95_s"]
     exposed = entry["exposed_above_aegl2"]
     expected_harm = harm(entry)
-    if entry["censored_seeds"] == len(entry["seeds"]):
+    if censored(entry):
         clearance = (
             f"95 % never out within the run's {t95['mean']:.0f} s "
             f"({entry['evacuated']['mean']:,.0f} out by then)"
