@@ -2,7 +2,7 @@
 
 [ranking]
 seeds = 5               # simulations per short-listed plan (at least 2 for an interval)
-shortlist = 4           # plans simulated (hand-written ones always are)
+shortlist = 4           # plans simulated (the scenario's own and hand-written ones always are)
 generate = true         # add plans generated from the walk network
 [[ranking.plans]]
 name = "Over the footbridge to Luční"

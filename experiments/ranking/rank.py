@@ -213,9 +213,10 @@ def _mean_speed(context: RankingContext) -> float:
 def choose_shortlist(
     screened: list[ScreenedPlan], size: int
 ) -> tuple[list[ScreenedPlan], list[dict[str, Any]]]:
-    """Plans to simulate: every plan written by a person, then the best screened others up to
-    `size`; a plan whose lower bound exceeds the best estimate while it exposes no fewer people
-    cannot win and is dropped first. Returns (short list, dropped plans with the reason)."""
+    """Plans to simulate: the scenario's own plan (the reference a commander compares with) and
+    every plan written by a person, then the best screened others up to `size`; a plan whose
+    lower bound exceeds the best estimate while it exposes no fewer people cannot win and is
+    dropped first. Returns (short list, dropped plans with the reason)."""
     best_time = min(s.screening.estimated_t95_s for s in screened)
     best_harm = min(_screened_harm(s) for s in screened)
 
@@ -225,7 +226,7 @@ def choose_shortlist(
     ordered = sorted(
         screened, key=lambda s: (hopeless(s), _screened_harm(s), s.screening.estimated_t95_s)
     )
-    chosen = [s for s in screened if s.plan.kind == "hand-written"]
+    chosen = [s for s in screened if s.plan.kind in ("scenario", "hand-written")]
     for item in ordered:
         if len(chosen) >= size:
             break

@@ -37,7 +37,10 @@ def test_ranking_json(small_ranking: Path) -> None:
     assert len(plans) >= 4
     assert [p["rank"] for p in plans] == list(range(1, len(plans) + 1))
     names = {p["name"] for p in plans}
-    assert "East over Pivovarská lávka" in names  # hand-written plans are always simulated
+    # The scenario's own plan and the hand-written ones are always simulated, whatever the
+    # screening says (--shortlist 4 here, 1 + 4 of them).
+    assert "As planned (scenario)" in names and "East over Pivovarská lávka" in names
+    assert len(plans) == 5
     for plan in plans:
         assert len(plan["seeds"]) == 2 and len(set(plan["seeds"])) == 2
         for metric in METRICS:
