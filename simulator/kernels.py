@@ -343,7 +343,7 @@ def wall_free(
     return free
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _best_heading(
     ex: float, ey: float, speed: float, desired_x: float, desired_y: float, v0: float,
     found: int, buffer_dx: FloatArray, buffer_dy: FloatArray, buffer_distance: FloatArray,
