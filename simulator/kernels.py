@@ -17,9 +17,6 @@ FloatArray = npt.NDArray[np.float64]
 # about 145 people at 8 persons/m², so 512 is only reached at impossible densities.
 _NEIGHBOUR_BUFFER = 512
 IntArray = npt.NDArray[np.int64]
-# Walls within a free walker's headway (v0·T beyond one's radius) end the free distance along a
-# heading where the body would touch them; probed at these steps.
-_WALL_PROBE_STEP_M = 0.1
 _CORNER_TURNS = (math.pi / 4, -math.pi / 4, math.pi / 2, -math.pi / 2)
 
 
@@ -136,17 +133,13 @@ def cfsm_velocities(
     wall_distance: npt.NDArray[np.float32], grid_x_min: float, grid_y_min: float,
     resolution: float, time_gap: float, neighbour_strength: float, neighbour_range: float,
     wall_strength: float, wall_range: float, evasion_strength: float, evasion_range: float,
-    sidestep_angle: float, sidestep_gain: float,
     out_vx: FloatArray, out_vy: FloatArray, chunk_count: int, cells_per_reach: int,
 ) -> None:  # fmt: skip
     """Collision-free speed model (Tordeux, Chraibi & Seyfried 2016).
 
     Direction: the floor field's direction plus exponential repulsion from neighbours and walls,
     normalised. Speed: min(v0, max(0, s / T)), s the free distance to the nearest agent ahead
-    within a lane one body wide, or to a wall ahead (our addition, see `wall_free`).
-
-    Side-stepping (our addition, see `_best_heading`): someone held up looks to either side and
-    takes a turned heading when it makes more progress: overtaking, as in real corridors.
+    within a lane one body wide.
 
     Evasion (our addition, for counterflow): someone coming the other way ahead, within
     `evasion_range` and in one's lane, makes one step aside, by `evasion_strength` at contact
@@ -185,8 +178,6 @@ def cfsm_velocities(
     reach_squared = reach * reach
     inverse_range = 1.0 / neighbour_range
     span = cells_per_reach
-    cos_a = np.array([math.cos(sidestep_angle), math.cos(2 * sidestep_angle)])
-    sin_a = np.array([math.sin(sidestep_angle), math.sin(2 * sidestep_angle)])
     for chunk in prange(chunks):
         buffer = np.empty(_NEIGHBOUR_BUFFER, dtype=np.int64)
         buffer_dx = np.empty(_NEIGHBOUR_BUFFER)
@@ -266,21 +257,7 @@ def cfsm_velocities(
                 contact = buffer_contact[b]
                 blocking = dx * ex + dy * ey > 0.0 and abs(dx * ey - dy * ex) < contact
                 free = min(free, buffer_distance[b] - contact if blocking else reach)
-            # The free distance also ends at a wall ahead (headed into a door jamb, one would
-            # otherwise walk in at full speed and bounce off it at full speed the next step).
-            headway = desired_speed[i] * time_gap
-            near_wall = clearance < ri + headway
-            if near_wall:
-                free = wall_free(free, headway, ex, ey, wall_distance, xi, yi, ri, grid_x_min,
-                                 grid_y_min, resolution)  # fmt: skip
             speed = min(desired_speed[i], max(0.0, free / time_gap))
-            if sidestep_angle > 0.0 and speed < desired_speed[i]:
-                ex, ey, speed = _best_heading(
-                    ex, ey, speed, desired_x, desired_y, desired_speed[i], found, buffer_dx,
-                    buffer_dy, buffer_distance, buffer_contact, reach, time_gap, cos_a, sin_a,
-                    near_wall, wall_distance, xi, yi, ri, grid_x_min, grid_y_min, resolution,
-                    sidestep_gain,
-                )  # fmt: skip
             if speed < 0.05 * desired_speed[i]:
                 # Pressed sideways against someone (or a wall): if the way ahead along the
                 # desired direction is open, take it. Without this, two side by side at a narrow
@@ -323,65 +300,6 @@ def cfsm_velocities(
                     speed = 0.1 * desired_speed[i]
             out_vx[i] = ex * speed
             out_vy[i] = ey * speed
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def wall_free(
-    free: float, headway: float, hx: float, hy: float, wall_distance: npt.NDArray[np.float32],
-    xi: float, yi: float, ri: float, grid_x_min: float, grid_y_min: float, resolution: float,
-) -> float:  # fmt: skip
-    """The free distance along the heading (hx, hy), at most `free`: how far the body can go
-    before it touches a wall, probed in steps of _WALL_PROBE_STEP_M up to `headway` (v0·T:
-    further walls do not slow one down)."""
-    t = _WALL_PROBE_STEP_M
-    while t < min(free, headway):
-        x = xi + hx * t
-        y = yi + hy * t
-        if sample(wall_distance, x, y, grid_x_min, grid_y_min, resolution) < ri:
-            return t - _WALL_PROBE_STEP_M
-        t += _WALL_PROBE_STEP_M
-    return free
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _best_heading(
-    ex: float, ey: float, speed: float, desired_x: float, desired_y: float, v0: float,
-    found: int, buffer_dx: FloatArray, buffer_dy: FloatArray, buffer_distance: FloatArray,
-    buffer_contact: FloatArray, reach: float, time_gap: float, cos_a: FloatArray,
-    sin_a: FloatArray, near_wall: bool, wall_distance: npt.NDArray[np.float32], xi: float,
-    yi: float, ri: float, grid_x_min: float, grid_y_min: float, resolution: float, gain: float,
-) -> tuple[float, float, float]:  # fmt: skip
-    """A walker held up by someone ahead looks a little to either side (the heading turned by
-    ±a and ±2a) and takes the heading that makes the most progress toward the goal (its speed
-    there times the cosine to the desired direction) when that beats the way ahead by more than
-    the fraction `gain`: overtaking, and filling a wide door, in the spirit of Moussaïd et al.
-    2011's heuristic. Near a wall the free distance along a heading also ends where the body
-    would touch the wall."""
-    best_progress = speed * (ex * desired_x + ey * desired_y) * (1.0 + gain)
-    best_x, best_y, best_speed = ex, ey, speed
-    for a in range(2 * cos_a.size):
-        c = cos_a[a // 2]
-        s = sin_a[a // 2] if a % 2 == 0 else -sin_a[a // 2]
-        hx = ex * c - ey * s
-        hy = ex * s + ey * c
-        forward = hx * desired_x + hy * desired_y
-        if forward * v0 <= best_progress:
-            continue  # cannot beat the best even at full speed
-        free = reach
-        for b in range(found):
-            dx = buffer_dx[b]
-            dy = buffer_dy[b]
-            contact = buffer_contact[b]
-            blocking = dx * hx + dy * hy > 0.0 and abs(dx * hy - dy * hx) < contact
-            free = min(free, buffer_distance[b] - contact if blocking else reach)
-        if near_wall:
-            free = wall_free(free, v0 * time_gap, hx, hy, wall_distance, xi, yi, ri, grid_x_min,
-                             grid_y_min, resolution)  # fmt: skip
-        heading_speed = min(v0, max(0.0, free / time_gap))
-        if heading_speed * forward > best_progress:
-            best_progress = heading_speed * forward
-            best_x, best_y, best_speed = hx, hy, heading_speed
-    return best_x, best_y, best_speed
 
 
 @njit(cache=True, inline="always", error_model="numpy")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -64,12 +63,9 @@ _CELLS_PER_AGENT = 8  # neighbour-search cells per agent at most (then coarser c
 _SFM_CELL_SIZE_M = 2.0  # social forces beyond 2 m are below 1e-9 of the driving force
 
 
-def _check_positive(parameters: object, *, may_be_zero: tuple[str, ...] = ()) -> None:
-    """Every field of a model's parameter object must be a positive number (or zero, for the
-    fields named in `may_be_zero`: 0 turns a behaviour off)."""
+def _check_positive(parameters: object) -> None:
+    """Every field of a model's parameter object must be a positive number."""
     for name, value in vars(parameters).items():
-        if name in may_be_zero and isinstance(value, int | float) and value == 0:
-            continue
         if not (isinstance(value, int | float) and value > 0):
             raise SimulationError(f"model parameter {name} must be positive, got {value!r}")
 
@@ -95,20 +91,9 @@ class CollisionFreeSpeedModel:
     # seeds overlap; not validated against bidirectional experiments.
     evasion_strength: float = 1.0
     evasion_range_m: float = 5.0
-    # Side-stepping (our addition, see kernels._best_heading; 0 turns it off): someone held up
-    # tries headings turned by ±20° and ±40° and takes the one with most progress if it gains
-    # 5 %. Chosen on the Zhang 2011 corridor runs uo-050 and uo-100 (speed -15 %, -29 % -> +3 %,
-    # -18 %); the Wuppertal bottleneck flows stay within 2 % with the time gap calibrated before.
-    sidestep_angle_deg: float = 20.0
-    sidestep_gain: float = 0.05
 
     def __post_init__(self) -> None:
-        _check_positive(self, may_be_zero=("sidestep_angle_deg", "sidestep_gain"))
-        if self.sidestep_angle_deg > 45.0:
-            raise SimulationError(
-                f"model parameter sidestep_angle_deg must be at most 45, got "
-                f"{self.sidestep_angle_deg!r} (headings turn by it and twice it)"
-            )
+        _check_positive(self)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -642,8 +627,7 @@ class Simulation:
             self._cell_rows,
             direction_x, direction_y, travel_time, grid.distance_to_wall, grid.x_min, grid.y_min,
             grid.resolution, p.time_gap_s, p.neighbour_strength, p.neighbour_range_m,
-            p.wall_strength, p.wall_range_m, p.evasion_strength, p.evasion_range_m,
-            math.radians(p.sidestep_angle_deg), p.sidestep_gain, self._vx,
+            p.wall_strength, p.wall_range_m, p.evasion_strength, p.evasion_range_m, self._vx,
             self._vy, 8 * numba.get_num_threads(),
             self._cells_per_reach,
         )  # fmt: skip

@@ -9,7 +9,7 @@ from shapely.geometry import Point, Polygon, box
 
 from evac.errors import SimulationError
 from experiments.rimea import rimea_6_geometry, rimea_9_geometry
-from simulator import CollisionFreeSpeedModel, Simulation, SocialForceModel
+from simulator import Simulation
 
 
 def test_rimea_1_straight_corridor() -> None:
@@ -180,6 +180,8 @@ def test_social_force_model_rimea_1_and_6() -> None:
 
 
 def test_social_force_model_is_reproducible_and_takes_its_own_parameters() -> None:
+    from simulator import CollisionFreeSpeedModel, SocialForceModel
+
     def run(seed: int) -> np.ndarray:
         area = shapely.union_all([box(0, 0, 8, 5), box(7.9, 2, 9, 3)])
         sim = Simulation(walkable_area=area, exits=[box(8.8, 2, 9, 3)], model="sfm", seed=seed)
@@ -209,22 +211,3 @@ def test_many_agents_added_in_batches_keep_every_per_agent_field() -> None:
     assert sim._chooses[second].all() and not sim._chooses[first].any()
     sim.step(2)
     np.testing.assert_array_equal(sim.positions[: len(first)], points[:1000])  # still waiting
-
-
-def test_a_fast_walker_overtakes_a_slow_one_by_side_stepping() -> None:
-    """Zhang 2011's corridors show people passing slower ones; the plain model cannot."""
-
-    def exit_times(sidestep_deg: float) -> np.ndarray:
-        sim = Simulation(
-            walkable_area=box(0, 0, 30, 3), exits=[box(29.8, 0, 30, 3)], seed=0,
-            parameters=CollisionFreeSpeedModel(sidestep_angle_deg=sidestep_deg),
-        )  # fmt: skip
-        sim.add_agents(positions=[[4.0, 1.5], [1.0, 1.5]], desired_speed=[0.6, 1.6])
-        return sim.run(max_time_s=120).exit_times
-
-    slow, fast = exit_times(20.0)
-    assert fast < slow - 20  # passed, and went on at its own speed
-    slow, fast = exit_times(0.0)  # side-stepping off: stays behind all the way
-    assert fast >= slow
-    with pytest.raises(SimulationError, match="sidestep_angle_deg must be at most 45"):
-        CollisionFreeSpeedModel(sidestep_angle_deg=60.0)
