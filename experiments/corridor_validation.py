@@ -19,7 +19,7 @@ import shapely
 from shapely.geometry import box
 
 from experiments import VALIDATION_DATA
-from simulator import Hdf5TrajectoryWriter, Simulation
+from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
 
 CORRIDOR = VALIDATION_DATA / "experiments" / "uni_directional_corridor"
 DIAGRAM_3M = VALIDATION_DATA / "fundamental_diagrams" / "3test_UO" / "data"
@@ -137,13 +137,15 @@ def measured_speed_band(density: float, *, half_width: float = 0.15) -> tuple[fl
 def write_report(out_dir: Path) -> list[DiagramPoint]:
     """The comparison as a markdown table in out_dir (corridor_zhang2011.md)."""
     points = validate()
+    defaults = CollisionFreeSpeedModel()
     lines = [
         "# Validation: uni-directional corridor, 1.8 m (Zhang et al. 2011)",
         "",
         "Each simulated person enters at the first tracked position and time of a real one; "
         "density (PedPy classic) and speed (PedPy mean speed, 5-frame window) in the area "
-        "x 0-1.8 m, y -2-0 m over the steady-state frames. Model: defaults (CFSM, T 0.6 s, "
-        "r 0.18 m, calibrated on the Wuppertal bottleneck only). Seed 0.",
+        "x 0-1.8 m, y -2-0 m over the steady-state frames. Model: defaults (CFSM, T "
+        f"{defaults.time_gap_s} s, r {defaults.radius_m} m, calibrated on the Wuppertal "
+        "bottleneck only). Seed 0.",
         "",
         "| run | measured ρ (1/m²) | simulated ρ | measured v (m/s) | simulated v | speed error | "
         "3 m series v at simulated ρ (5-95 %, n) | inside | persons entered |",

@@ -74,21 +74,22 @@ def _check_positive(parameters: object) -> None:
 class CollisionFreeSpeedModel:
     """Parameters of the collision-free speed model (Tordeux et al. 2016).
 
-    The time gap and body radius are calibrated on the Wuppertal 2018 bottleneck run 030_c_56_h0
-    (experiments/bottleneck_validation.py); JuPedSim 1.4's defaults (1.0 s, 0.2 m) under-predict
-    that flow by a third. The repulsion constants are JuPedSim's.
+    The time gap is calibrated on the Wuppertal 2018 bottleneck run 030_c_56_h0 only (a grid of
+    0.40-0.70 s: `python -m experiments.bottleneck_validation --calibrate`); JuPedSim 1.4's
+    defaults (1.0 s, 0.2 m) under-predict that flow by a third. The repulsion constants are
+    JuPedSim's.
     """
 
-    time_gap_s: float = 0.6
+    time_gap_s: float = 0.5
     radius_m: float = 0.18
     neighbour_strength: float = 8.0
     neighbour_range_m: float = 0.1
     wall_strength: float = 5.0
     wall_range_m: float = 0.02
     # Our counterflow addition (see kernels.cfsm_velocities): with 1.0 and 5 m, 150 + 150 people
-    # starting face to face pass each other in a 5 m x 40 m corridor in 146-196 s (median 172 s,
-    # seeds 0-2) instead of 176-260 s (median 190 s): `python -m experiments.counterflow`. The
-    # seeds overlap; not validated against bidirectional experiments.
+    # starting face to face pass each other in a 5 m x 40 m corridor in 134-156 s (median 153 s,
+    # seeds 0-2) instead of 172-223 s (median 185 s): `python -m experiments.counterflow`. Not
+    # validated against bidirectional experiments.
     evasion_strength: float = 1.0
     evasion_range_m: float = 5.0
 
