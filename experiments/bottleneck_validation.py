@@ -13,7 +13,7 @@ J = (N - 1) / (t_last - t_first) over the crossings, in persons per second.
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,15 +202,23 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> 
     return results
 
 
-if __name__ == "__main__":
-    if "--calibrate" in sys.argv[1:]:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--calibrate", action="store_true", help="calibrate the time gap on run 030_c_56_h0 again"
+    )
+    if parser.parse_args(argv).calibrate:
         chosen, by_time_gap = calibrate_time_gap()
         for time_gap, error in by_time_gap.items():
             print(f"time gap {time_gap:.2f} s: {error:+.1%} on {WUPPERTAL_RUNS[0]}")
         print(f"best: {chosen:.2f} s")
-        sys.exit(0)
+        return
     target = Path(__file__).resolve().parents[1] / "docs" / "validation"
     for result in write_report(target):
         print(f"{result.run}: measured {result.measured_per_s:.3f}/s, simulated "
               f"{result.simulated_per_s:.3f}/s ({result.relative_error:+.1%}), "
               f"{result.passed}/{result.persons} through")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
