@@ -6,7 +6,7 @@ import pytest
 
 from experiments.bottleneck_widths import PUBLISHED, compare, geometry
 
-# The narrowest and widest door of each source; every width runs in `make` via the module.
+# The narrowest door (Seyfried) and the widest (Liddle); all 13 in experiments.bottleneck_widths.
 ENDS = tuple(r for r in PUBLISHED if (r[0], r[2]) in {("Seyfried 2009", 0.8),
                                                       ("Liddle 2011", 2.0)})  # fmt: skip
 
