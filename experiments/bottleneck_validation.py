@@ -99,10 +99,12 @@ def start_positions(trajectory: pedpy.TrajectoryData) -> np.ndarray:
 
 
 def validate(
-    parameters: CollisionFreeSpeedModel, *, seeds: tuple[int, ...] = (0, 1, 2)
-) -> list[FlowResult]:
+    parameters: CollisionFreeSpeedModel, *, seeds: tuple[int, ...] = (0, 1, 2),
+    runs: tuple[str, ...] = WUPPERTAL_RUNS,
+) -> list[FlowResult]:  # fmt: skip
+    """Measured and simulated (median over `seeds`) flow of each run."""
     results = []
-    for run in WUPPERTAL_RUNS:
+    for run in runs:
         measured = load_experiment(run)
         start = start_positions(measured)
         outcomes = [
@@ -131,19 +133,12 @@ def calibrate_time_gap(
 ) -> tuple[float, dict[float, float]]:  # fmt: skip
     """The time gap whose median flow (over `seeds`) is nearest the measured one on the
     calibration run (030_c_56_h0) only; returns it and the relative error of each candidate."""
-    run = WUPPERTAL_RUNS[0]
-    measured = load_experiment(run)
-    start = start_positions(measured)
-    target = line_flow(measured, WUPPERTAL_LINE)
-    errors = {}
-    for time_gap in time_gaps_s:
-        parameters = CollisionFreeSpeedModel(time_gap_s=time_gap)
-        flows = [
-            line_flow(simulate(start, parameters=parameters, seed=s, area=WUPPERTAL_AREA,
-                               exit_polygon=WUPPERTAL_EXIT), WUPPERTAL_LINE)
-            for s in seeds
-        ]  # fmt: skip
-        errors[time_gap] = (float(np.median(flows)) - target) / target
+    errors = {
+        time_gap: validate(
+            CollisionFreeSpeedModel(time_gap_s=time_gap), seeds=seeds, runs=WUPPERTAL_RUNS[:1]
+        )[0].relative_error
+        for time_gap in time_gaps_s
+    }
     best = min(errors, key=lambda t: abs(errors[t]))
     return best, errors
 
