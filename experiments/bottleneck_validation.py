@@ -5,10 +5,10 @@ experiment's geometry; both the measured and the simulated trajectories are anal
 same PedPy method (N(t) at the measurement line at the bottleneck entrance). The flow is
 J = (N - 1) / (t_last - t_first) over the crossings, in persons per second.
 
-    python -m experiments.bottleneck_validation [--calibrate]
+    python -m experiments.bottleneck_validation
 
-`--calibrate` repeats the calibration of the time gap on run 030_c_56_h0 (a grid of 0.40-0.70 s,
-5 seeds each); without it, the default model is compared with both runs (docs/validation/).
+compares the default model with both runs (docs/validation/). Run 030_c_56_h0 is part of the
+time gap's calibration set (`experiments.time_gap_calibration`), 040_c_56_h- is not.
 """
 
 from __future__ import annotations
@@ -124,25 +124,6 @@ def validate(
     return results
 
 
-CALIBRATION_TIME_GAPS_S = (0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70)
-
-
-def calibrate_time_gap(
-    *, time_gaps_s: tuple[float, ...] = CALIBRATION_TIME_GAPS_S,
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4),
-) -> tuple[float, dict[float, float]]:  # fmt: skip
-    """The time gap whose median flow (over `seeds`) is nearest the measured one on the
-    calibration run (030_c_56_h0) only; returns it and the relative error of each candidate."""
-    errors = {
-        time_gap: validate(
-            CollisionFreeSpeedModel(time_gap_s=time_gap), seeds=seeds, runs=WUPPERTAL_RUNS[:1]
-        )[0].relative_error
-        for time_gap in time_gaps_s
-    }
-    best = min(errors, key=lambda t: abs(errors[t]))
-    return best, errors
-
-
 def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> list[FlowResult]:
     """Validate the default model; write a table (markdown) and the N(t) figure into out_dir."""
     import matplotlib
@@ -176,9 +157,10 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> 
         "# Validation: Wuppertal 2018 entrance bottleneck (0.5 m), flow at the entrance line",
         "",
         f"Model: collision-free speed model, time gap {parameters.time_gap_s} s, radius "
-        f"{parameters.radius_m} m (calibrated on 030_c_56_h0 only). Start: the measured positions "
-        f"at frame 0. Simulated flow: median of seeds {list(seeds)}. Both analysed with PedPy "
-        "(N(t) at the line (0.4, 0)-(-0.4, 0)); J = (N - 1) / (t_last - t_first).",
+        f"{parameters.radius_m} m (time gap calibrated on 030_c_56_h0 and Seyfried 2009's "
+        f"widths). Start: the measured positions at frame 0. Simulated flow: median of seeds "
+        f"{list(seeds)}. Both analysed with PedPy (N(t) at the line (0.4, 0)-(-0.4, 0)); "
+        "J = (N - 1) / (t_last - t_first).",
         "",
         "| run | role | measured J (1/s) | simulated J (1/s) | error | simulated through "
         "(fewest of the seeds) |",
@@ -199,15 +181,7 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--calibrate", action="store_true", help="calibrate the time gap on run 030_c_56_h0 again"
-    )
-    if parser.parse_args(argv).calibrate:
-        chosen, by_time_gap = calibrate_time_gap()
-        for time_gap, error in by_time_gap.items():
-            print(f"time gap {time_gap:.2f} s: {error:+.1%} on {WUPPERTAL_RUNS[0]}")
-        print(f"best: {chosen:.2f} s")
-        return
+    parser.parse_args(argv)
     target = Path(__file__).resolve().parents[1] / "docs" / "validation"
     for result in write_report(target):
         print(f"{result.run}: measured {result.measured_per_s:.3f}/s, simulated "

@@ -133,13 +133,15 @@ def cfsm_velocities(
     wall_distance: npt.NDArray[np.float32], grid_x_min: float, grid_y_min: float,
     resolution: float, time_gap: float, neighbour_strength: float, neighbour_range: float,
     wall_strength: float, wall_range: float, evasion_strength: float, evasion_range: float,
-    out_vx: FloatArray, out_vy: FloatArray, chunk_count: int, cells_per_reach: int,
+    turn_fraction: float, out_vx: FloatArray, out_vy: FloatArray, chunk_count: int,
+    cells_per_reach: int,
 ) -> None:  # fmt: skip
     """Collision-free speed model (Tordeux, Chraibi & Seyfried 2016).
 
     Direction: the floor field's direction plus exponential repulsion from neighbours and walls,
-    normalised. Speed: min(v0, max(0, s / T)), s the free distance to the nearest agent ahead
-    within a lane one body wide.
+    normalised, then turned from last step's heading by `turn_fraction` = dt / tau toward it
+    (1: at once, the original model). Speed: min(v0, max(0, s / T)), s the free distance to the
+    nearest agent ahead within a lane one body wide.
 
     Evasion (our addition, for counterflow): someone coming the other way ahead, within
     `evasion_range` and in one's lane, makes one step aside, by `evasion_strength` at contact
@@ -248,6 +250,20 @@ def cfsm_velocities(
             if norm > 1e-9:
                 ex /= norm
                 ey /= norm
+            # Turning takes time (the direction's relaxation of Xu et al. 2019): a walker turns
+            # from the way it walked last step by the fraction dt/tau toward the new direction.
+            # Without it, people at a narrow door's jambs swing back and forth at full speed,
+            # one step into the corner, the next pushed out, and can block the door for good.
+            previous = math.hypot(svx[k], svy[k])
+            if previous > 1e-9 and turn_fraction < 1.0:
+                tx = svx[k] / previous
+                ty = svy[k] / previous
+                tx += (ex - tx) * turn_fraction
+                ty += (ey - ty) * turn_fraction
+                turned = math.hypot(tx, ty)
+                if turned > 1e-9:
+                    ex = tx / turned
+                    ey = ty / turned
             # Pass 3, headway along the direction actually taken (Tordeux et al.): the free
             # distance to the nearest agent ahead within a lane as wide as the two bodies.
             free = reach

@@ -74,10 +74,10 @@ def _check_positive(parameters: object) -> None:
 class CollisionFreeSpeedModel:
     """Parameters of the collision-free speed model (Tordeux et al. 2016).
 
-    The time gap is calibrated on the Wuppertal 2018 bottleneck run 030_c_56_h0 only (a grid of
-    0.40-0.70 s: `python -m experiments.bottleneck_validation --calibrate`); JuPedSim 1.4's
-    defaults (1.0 s, 0.2 m) under-predict that flow by a third. The repulsion constants are
-    JuPedSim's.
+    The time gap is calibrated on bottleneck flows: the Wuppertal 2018 run 030_c_56_h0 and
+    Seyfried et al. 2009's five widths (the smallest RMS error over a grid of 0.40-0.70 s:
+    `python -m experiments.time_gap_calibration`); JuPedSim 1.4's defaults (1.0 s, 0.2 m)
+    under-predict the Wuppertal flows by a third. The repulsion constants are JuPedSim's.
     """
 
     time_gap_s: float = 0.5
@@ -87,11 +87,20 @@ class CollisionFreeSpeedModel:
     wall_strength: float = 5.0
     wall_range_m: float = 0.02
     # Our counterflow addition (see kernels.cfsm_velocities): with 1.0 and 5 m, 150 + 150 people
-    # starting face to face pass each other in a 5 m x 40 m corridor in 134-156 s (median 153 s,
-    # seeds 0-2) instead of 172-223 s (median 185 s): `python -m experiments.counterflow`. Not
+    # starting face to face pass each other in a 5 m x 40 m corridor in 119-195 s (median 146 s,
+    # seeds 0-2) instead of 186-229 s (median 202 s): `python -m experiments.counterflow`. Not
     # validated against bidirectional experiments.
     evasion_strength: float = 1.0
     evasion_range_m: float = 5.0
+    # How long turning takes: the direction relaxes toward the model's new direction with this
+    # time constant, as in the generalised collision-free velocity model (Xu, Chraibi, Tordeux &
+    # Zhang 2019, "Generalized collision-free velocity model for pedestrian dynamics", Physica A
+    # 535, which uses 0.3 s). Chosen, not calibrated: at a square-edged 0.5 m door 13 of seeds
+    # 0-33 deadlock when turning is instant, none with 0.15 s or 0.3 s; 150 + 150 people in
+    # counterflow (experiments.counterflow, seeds 0-2) gridlock once and take 267-352 s
+    # otherwise with 0.3 s, pass in 119-195 s with 0.15 s or 0.1 s. A tiny value turns at once
+    # (the published CFSM).
+    turning_time_s: float = 0.15
 
     def __post_init__(self) -> None:
         _check_positive(self)
@@ -628,8 +637,8 @@ class Simulation:
             self._cell_rows,
             direction_x, direction_y, travel_time, grid.distance_to_wall, grid.x_min, grid.y_min,
             grid.resolution, p.time_gap_s, p.neighbour_strength, p.neighbour_range_m,
-            p.wall_strength, p.wall_range_m, p.evasion_strength, p.evasion_range_m, self._vx,
-            self._vy, 8 * numba.get_num_threads(),
+            p.wall_strength, p.wall_range_m, p.evasion_strength, p.evasion_range_m,
+            min(1.0, self.dt / p.turning_time_s), self._vx, self._vy, 8 * numba.get_num_threads(),
             self._cells_per_reach,
         )  # fmt: skip
         # Each agent's move reads only its own state: the positions update in place.

@@ -48,13 +48,14 @@ def test_single_file_ring_slows_with_density_and_keeps_everyone_on_it() -> None:
     assert 0.5 < sparse.speed_m_s < 1.34
     assert dense.speed_m_s < 0.6 * sparse.speed_m_s
     assert inside_rimea_16_band(sparse)
-    # Dense, everyone is held by the one ahead: the speed model's (spacing - 2 r) / T. With the
-    # time gap calibrated on the bottleneck that is above the measured band here (RiMEA 16 fails
-    # at 1.5 and 1.73 /m; README).
+    # Dense, everyone is held by the one ahead: at most the speed model's straight-line headway
+    # speed (spacing - 2 r) / T (0.44 m/s here; reached within 1 % when turning is instant). With
+    # turning that takes time the file slows further (0.36 m/s over 30-70 s; README, RiMEA 16),
+    # but it keeps moving.
     defaults = CollisionFreeSpeedModel()
     spacing = 26.0 / 45
     held = (spacing - 2 * defaults.radius_m) / defaults.time_gap_s
-    assert dense.speed_m_s == pytest.approx(held, rel=0.05)
+    assert 0.5 * held < dense.speed_m_s <= 1.02 * held
 
 
 def test_corridor_diagram_measures_the_set_density_far_from_the_ends() -> None:

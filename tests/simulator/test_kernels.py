@@ -76,13 +76,36 @@ def test_cfsm_kernel_matches_the_reference() -> None:
         x, y, np.full(n, 0.2), np.full(n, 1.3), np.zeros(n, np.int64), cell_start, ordered,
         0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
         wall_distance, 0.0, 0.0, 0.2,
-        1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, vx, vy, 3, cells_per_reach,
+        1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, vx, vy, 3, cells_per_reach,
     )  # fmt: skip
     ref_ex, ref_ey, ref_speed = reference_cfsm(x, y, 0.2, 1.3, (1.0, 0.0), 1.0, 8.0, 0.1, 2.0)
     np.testing.assert_allclose(vx, ref_ex * ref_speed, atol=1e-9)
     np.testing.assert_allclose(vy, ref_ey * ref_speed, atol=1e-9)
     speed = np.hypot(vx, vy)
     assert (speed < 1.3).any() and (speed == 1.3).any()  # both free and following walkers
+
+
+def test_cfsm_kernel_turns_gradually_from_last_heading() -> None:
+    """A lone walker heading north whose way lies east turns by the given fraction per step."""
+    x, y = np.array([5.0]), np.array([5.0])
+    alive = np.arange(1, dtype=np.int64)
+    cell_start, ordered = kernels.build_cell_list(x, y, alive, 0.0, 0.0, 2.0, 6, 5)
+    shape = (1, 60, 60)
+    direction_x, direction_y = np.ones(shape, np.float32), np.zeros(shape, np.float32)
+    headings = []
+    for fraction in (1.0, 0.5, 0.25):
+        vx, vy = np.zeros(1), np.array([1.3])  # last step: north at full speed
+        kernels.cfsm_velocities(
+            x, y, np.full(1, 0.2), np.full(1, 1.3), np.zeros(1, np.int64), cell_start, ordered,
+            0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
+            np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
+            1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, fraction, vx, vy, 3, 1,
+        )  # fmt: skip
+        assert math.hypot(vx[0], vy[0]) == pytest.approx(1.3)  # nobody ahead: full speed
+        headings.append(math.degrees(math.atan2(vy[0], vx[0])))
+    # At once (east, 0°); half-way between north and east (45°); a quarter of the way
+    # (atan2(0.75, 0.25) = 71.6°).
+    assert headings == pytest.approx([0.0, 45.0, 71.565], abs=1e-3)
 
 
 def test_advance_never_enters_a_wall() -> None:
