@@ -251,7 +251,7 @@ def cfsm_velocities(
                 ex /= norm
                 ey /= norm
             # Turning takes time (the direction's relaxation of Xu et al. 2019): a walker turns
-            # from the way it walked last step by the fraction dt/tau toward the new direction.
+            # from the heading it chose last step by the fraction dt/tau toward the new one.
             # Without it, people at a narrow door's jambs swing back and forth at full speed,
             # one step into the corner, the next pushed out, and can block the door for good.
             previous = math.hypot(svx[k], svy[k])
