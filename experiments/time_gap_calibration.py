@@ -6,7 +6,7 @@ Wuppertal run 040_c_56_h- and the eight widths of Liddle et al. 2011 (0.9-2.0 m)
 `bottleneck_validation` and `bottleneck_widths`. The chosen time gap has the smallest root mean
 square of the relative flow errors over the six calibration cases (median flows over the seeds).
 
-    python -m experiments.time_gap_calibration
+    python -m experiments.time_gap_calibration [--time-gaps 0.40 0.45 ...]
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ def rms(errors: dict[str, float]) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.parse_args(argv)
+    parser.add_argument("--time-gaps", type=float, nargs="+", default=list(TIME_GAPS_S))
+    args = parser.parse_args(argv)
     by_time_gap = {}
-    for time_gap in TIME_GAPS_S:
+    for time_gap in args.time_gaps:
         errors = calibration_errors(CollisionFreeSpeedModel(time_gap_s=time_gap))
         by_time_gap[time_gap] = rms(errors)
         cases = ", ".join(f"{name} {error:+.1%}" for name, error in errors.items())

@@ -147,7 +147,8 @@ def cfsm_velocities(
     `evasion_range` and in one's lane, makes one step aside, by `evasion_strength` at contact
     falling linearly to 0 at the range: away from them, or to the right when they come head-on.
     Lanes form as they do in bidirectional experiments; `out_vx`, `out_vy` must hold the last
-    step's velocities on entry (read to tell who is oncoming).
+    step's velocities on entry, the moves actually made (read to tell who is oncoming and which
+    heading to turn from).
     """
     reach = cell_size * cells_per_reach
     # Repulsion beyond ten ranges is below 1e-4 of the desired direction's weight: skip the exp.
@@ -251,7 +252,7 @@ def cfsm_velocities(
                 ex /= norm
                 ey /= norm
             # Turning takes time (the direction's relaxation of Xu et al. 2019): a walker turns
-            # from the heading it chose last step by the fraction dt/tau toward the new one.
+            # from the heading of its last move by the fraction dt/tau toward the new one.
             # Without it, people at a narrow door's jambs swing back and forth at full speed,
             # one step into the corner, the next pushed out, and can block the door for good.
             previous = math.hypot(svx[k], svy[k])

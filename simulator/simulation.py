@@ -87,8 +87,8 @@ class CollisionFreeSpeedModel:
     wall_strength: float = 5.0
     wall_range_m: float = 0.02
     # Our counterflow addition (see kernels.cfsm_velocities): with 1.0 and 5 m, 150 + 150 people
-    # starting face to face pass each other in a 5 m x 40 m corridor in 119-195 s (median 146 s,
-    # seeds 0-2) instead of 186-229 s (median 202 s): `python -m experiments.counterflow`. Not
+    # starting face to face pass each other in a 5 m x 40 m corridor in 138-153 s (median 151 s,
+    # seeds 0-2) instead of 222-253 s (median 248 s): `python -m experiments.counterflow`. Not
     # validated against bidirectional experiments.
     evasion_strength: float = 1.0
     evasion_range_m: float = 5.0
@@ -96,10 +96,9 @@ class CollisionFreeSpeedModel:
     # time constant, as in the generalised collision-free velocity model (Xu, Chraibi, Tordeux &
     # Zhang 2019, "Generalized collision-free velocity model for pedestrian dynamics", Physica A
     # 535, which uses 0.3 s). Chosen, not calibrated: at a square-edged 0.5 m door 13 of seeds
-    # 0-33 deadlock when turning is instant, none with 0.15 s or 0.3 s; 150 + 150 people in
-    # counterflow (experiments.counterflow, seeds 0-2) gridlock once and take 267-352 s
-    # otherwise with 0.3 s, pass in 119-195 s with 0.15 s or 0.1 s. A tiny value turns at once
-    # (the published CFSM).
+    # 0-33 deadlock when turning is instant, none with 0.15 s; 150 + 150 people in counterflow
+    # (experiments.counterflow, seeds 0-2) gridlock twice and take 326 s once with 0.3 s, pass
+    # in 138-153 s with 0.15 s. A tiny value turns at once (the published CFSM).
     turning_time_s: float = 0.15
 
     def __post_init__(self) -> None:
@@ -642,10 +641,15 @@ class Simulation:
             self._cells_per_reach,
         )  # fmt: skip
         # Each agent's move reads only its own state: the positions update in place.
+        before_x, before_y = self._x[alive], self._y[alive]
         kernels.advance(
             self._x, self._y, self._vx, self._vy, alive, self._movable, self._closed, grid.x_min,
             grid.y_min, grid.resolution, self.dt, self._x, self._y, self._walked,
         )  # fmt: skip
+        # The velocity kept for the next step (its heading, who is oncoming) is the move made:
+        # a walker stopped or turned by a wall does not keep heading into it.
+        self._vx[alive] = (self._x[alive] - before_x) / self.dt
+        self._vy[alive] = (self._y[alive] - before_y) / self.dt
 
     def _move_sfm(
         self, p: SocialForceModel, alive: npt.NDArray[np.int64], moving_speed: FloatArray,

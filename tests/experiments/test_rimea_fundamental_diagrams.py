@@ -40,7 +40,7 @@ def test_rimea_16_band_is_read_from_the_reference() -> None:
 
 
 def test_single_file_ring_slows_with_density_and_keeps_everyone_on_it() -> None:
-    points = ring_diagram(people=(14, 45), until_s=70.0)
+    points = ring_diagram(people=(14, 45), until_s=120.0)
     sparse, dense = points
     assert sparse.density == pytest.approx(14 / 26, rel=0.02)
     assert dense.density == pytest.approx(45 / 26, rel=0.02)
@@ -48,14 +48,24 @@ def test_single_file_ring_slows_with_density_and_keeps_everyone_on_it() -> None:
     assert 0.5 < sparse.speed_m_s < 1.34
     assert dense.speed_m_s < 0.6 * sparse.speed_m_s
     assert inside_rimea_16_band(sparse)
-    # Dense, everyone is held by the one ahead: at most the speed model's straight-line headway
-    # speed (spacing - 2 r) / T (0.44 m/s here; reached within 1 % when turning is instant). With
-    # turning that takes time the file slows further (0.36 m/s over 30-70 s; README, RiMEA 16),
-    # but it keeps moving.
+    # Dense, everyone is held by the one ahead: the speed model's (spacing - 2 r) / T, above the
+    # measured band (RiMEA 16 fails at 1.5 /m; README). Over 30-120 s: turning from a wished
+    # heading instead of the move made let the file zig-zag and stand still by 120 s.
     defaults = CollisionFreeSpeedModel()
     spacing = 26.0 / 45
     held = (spacing - 2 * defaults.radius_m) / defaults.time_gap_s
-    assert 0.5 * held < dense.speed_m_s <= 1.02 * held
+    assert dense.speed_m_s == pytest.approx(held, rel=0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "known defect: at 2.15 persons/m (56 on the 26 m ring) the file nearly stops (0.01 m/s over "
+    "30-120 s; the headway law gives 0.21 m/s, instant turning reached it); see README"))
+def test_densest_single_file_keeps_moving() -> None:
+    (densest,) = ring_diagram(people=(56,), until_s=120.0)
+    defaults = CollisionFreeSpeedModel()
+    held = (26.0 / 56 - 2 * defaults.radius_m) / defaults.time_gap_s
+    assert densest.speed_m_s > 0.5 * held
 
 
 def test_corridor_diagram_measures_the_set_density_far_from_the_ends() -> None:
