@@ -61,8 +61,8 @@ def test_single_file_ring_slows_with_density_and_keeps_everyone_on_it() -> None:
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "known defect: at 2.15 persons/m (56 on the 26 m ring) the file nearly stops (0.01 m/s over "
-        "30-120 s; the headway law gives 0.21 m/s, instant turning reached it); see README"
+        "known defect: at 2.15 persons/m (56 on the 26 m ring) the file nearly stops (0.01 m/s "
+        "over 30-120 s; the headway law gives 0.21 m/s, instant turning reached it); see README"
     ),
 )
 def test_densest_single_file_keeps_moving() -> None:
