@@ -144,8 +144,8 @@ def write_report(out_dir: Path) -> list[DiagramPoint]:
         "Each simulated person enters at the first tracked position and time of a real one; "
         "density (PedPy classic) and speed (PedPy mean speed, 5-frame window) in the area "
         "x 0-1.8 m, y -2-0 m over the steady-state frames. Model: defaults (CFSM, T "
-        f"{defaults.time_gap_s} s, r {defaults.radius_m} m, calibrated on the Wuppertal "
-        "bottleneck only). Seed 0.",
+        f"{defaults.time_gap_s} s, r {defaults.radius_m} m, calibrated on bottleneck flows "
+        "only). Seed 0.",
         "",
         "| run | measured ρ (1/m²) | simulated ρ | measured v (m/s) | simulated v | speed error | "
         "3 m series v at simulated ρ (5-95 %, n) | inside | persons entered |",

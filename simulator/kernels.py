@@ -17,6 +17,8 @@ FloatArray = npt.NDArray[np.float64]
 # about 145 people at 8 persons/m², so 512 is only reached at impossible densities.
 _NEIGHBOUR_BUFFER = 512
 IntArray = npt.NDArray[np.int64]
+# Samples along a heading when looking for the nearest wall ahead (see wall_headway).
+_WALL_TRACE_STEPS = 16
 _CORNER_TURNS = (math.pi / 4, -math.pi / 4, math.pi / 2, -math.pi / 2)
 
 
@@ -121,6 +123,29 @@ def cell_float(field: npt.NDArray[np.float32], x: float, y: float, x_min: float,
     j = min(max(int(math.floor((x - x_min) / resolution)), 0), columns - 1)
     i = min(max(int(math.floor((y - y_min) / resolution)), 0), rows - 1)
     return float(field[i, j])
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def wall_headway(wall_distance: npt.NDArray[np.float32], x: float, y: float, radius: float,
+                 ex: float, ey: float, limit: float, x_min: float, y_min: float,
+                 resolution: float) -> float:  # fmt: skip
+    """How far a body of `radius` at (x, y) can go along the unit heading (ex, ey) before it
+    touches a wall, up to `limit`: sphere tracing on the distance field (steps of the clearance,
+    at least half a cell). A body already touching counts as hitting only if it goes deeper, so
+    sliding along a wall is free."""
+    start = sample(wall_distance, x, y, x_min, y_min, resolution) - radius
+    if start >= limit:
+        return limit
+    hit = min(start, 0.0) - 0.01
+    t = 0.0
+    for _ in range(_WALL_TRACE_STEPS):
+        gap = sample(wall_distance, x + t * ex, y + t * ey, x_min, y_min, resolution) - radius
+        if gap < hit:
+            return t
+        t += max(gap - hit, 0.5 * resolution)
+        if t >= limit:
+            return limit
+    return limit
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -267,7 +292,12 @@ def cfsm_velocities(
                     ey = ty / turned
             # Pass 3, headway along the direction actually taken (Tordeux et al.): the free
             # distance to the nearest agent ahead within a lane as wide as the two bodies.
+            headway = desired_speed[i] * time_gap
             free = reach
+            if clearance - ri < headway:
+                free = wall_headway(
+                    wall_distance, xi, yi, ri, ex, ey, headway, grid_x_min, grid_y_min, resolution
+                )
             for b in range(found):
                 dx = buffer_dx[b]
                 dy = buffer_dy[b]
@@ -282,6 +312,11 @@ def cfsm_velocities(
                 # is in the lane there, unless further from the goal than i (on the same field):
                 # the one nearer the door goes first (ties: lower id).
                 free_desired = reach
+                if clearance - ri < headway:
+                    free_desired = wall_headway(
+                        wall_distance, xi, yi, ri, desired_x, desired_y, headway, grid_x_min,
+                        grid_y_min, resolution,
+                    )  # fmt: skip
                 for b in range(found):
                     m = buffer[b]
                     dx = buffer_dx[b]

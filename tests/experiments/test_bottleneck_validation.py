@@ -15,7 +15,7 @@ def test_validation_run_flow_within_20_percent_and_everyone_through() -> None:
     calibration, validation = validate(CollisionFreeSpeedModel(), seeds=(0, 1, 2))
     assert (calibration.run, validation.run) == WUPPERTAL_RUNS
     for result in (calibration, validation):
-        assert result.passed == result.persons == 75
+        assert result.evacuated == result.persons == 75
         assert abs(result.relative_error) <= 0.20, result
 
 

@@ -24,7 +24,7 @@ def test_flow_within_20_percent_of_the_published_flows_and_everyone_through() ->
     results = compare(rows=ENDS, seeds=(0, 1))
     assert len(results) == 2
     for result in results:
-        assert result.through == result.persons, result
+        assert result.evacuated == result.persons, result
         assert abs(result.relative_error) <= 0.20, result
     # Wider doors pass more people.
     assert results[1].simulated_per_s > results[0].simulated_per_s * 2

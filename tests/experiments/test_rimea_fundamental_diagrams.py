@@ -46,7 +46,7 @@ def test_single_file_ring_slows_with_density_and_keeps_everyone_on_it() -> None:
     assert dense.density == pytest.approx(45 / 26, rel=0.02)
     # Nobody overtakes in single file: the file walks at about its slowest member's pace.
     assert 0.5 < sparse.speed_m_s < 1.34
-    assert dense.speed_m_s < 0.6 * sparse.speed_m_s
+    assert dense.speed_m_s < 0.7 * sparse.speed_m_s
     assert inside_rimea_16_band(sparse)
     # Dense, everyone is held by the one ahead: the speed model's (spacing - 2 r) / T, above the
     # measured band (RiMEA 16 fails at 1.5 /m; README). Over 30-120 s: turning from a wished
@@ -58,14 +58,9 @@ def test_single_file_ring_slows_with_density_and_keeps_everyone_on_it() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known defect: at 2.15 persons/m (56 on the 26 m ring) the file nearly stops (0.01 m/s "
-        "over 30-120 s; the headway law gives 0.21 m/s, instant turning reached it); see README"
-    ),
-)
-def test_densest_single_file_keeps_moving() -> None:
+def test_densest_single_file_keeps_moving_without_zigzag() -> None:
+    # 56 on the 26 m ring (2.15 /m): with turning time and no wall in the headway the file
+    # zig-zagged between the walls (radial speeds above the forward ones) and stood still.
     (densest,) = ring_diagram(people=(56,), until_s=120.0)
     defaults = CollisionFreeSpeedModel()
     held = (26.0 / 56 - 2 * defaults.radius_m) / defaults.time_gap_s

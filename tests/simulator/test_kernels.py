@@ -108,6 +108,26 @@ def test_cfsm_kernel_turns_gradually_from_last_heading() -> None:
     assert headings == pytest.approx([0.0, 45.0, 71.565], abs=1e-3)
 
 
+def test_wall_headway_is_the_free_distance_to_the_wall_ahead() -> None:
+    """A wall at x = 10 m (distance field at 0.05 m); a body of 0.2 m at x = 9 m."""
+    resolution = 0.05
+    centres = (np.arange(200) + 0.5) * resolution
+    wall_distance = np.tile((10.0 - centres).astype(np.float32), (40, 1))
+
+    def headway(x: float, angle_deg: float, limit: float = 2.0) -> float:
+        ex, ey = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
+        return float(
+            kernels.wall_headway(wall_distance, x, 1.0, 0.2, ex, ey, limit, 0.0, 0.0, resolution)
+        )
+
+    assert headway(9.0, 0.0) == pytest.approx(0.8, abs=0.5 * resolution)  # head-on
+    assert headway(9.0, 60.0) == pytest.approx(1.6, abs=resolution)  # obliquely: 0.8 / cos 60°
+    assert headway(9.0, 0.0, limit=0.5) == 0.5  # nothing nearer than the limit
+    assert headway(9.0, 180.0) == 2.0  # walking away
+    assert headway(9.8, 90.0) == 2.0  # touching, sliding along it: free
+    assert headway(9.8, 10.0) < 0.05  # touching, turning into it: blocked
+
+
 def test_advance_never_enters_a_wall() -> None:
     walkable = np.ones((10, 10), dtype=bool)
     walkable[:, 5] = False  # a wall at x in [0.5, 0.6)
