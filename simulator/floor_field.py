@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import skfmm
-from scipy import ndimage
 
 from evac.errors import SimulationError
+from simulator.kernels import downhill
 
 # Walking is slowed within this distance of a wall, so that routes round corners keep clear of
 # them instead of grazing the corner (people do: the boundary layer is 0.15-0.20 m, SFPE).
@@ -54,27 +54,4 @@ def compute_floor_field(
     travel = np.ma.filled(time, np.inf).astype(np.float64)
     travel[target & passable] = 0.0
     travel[~passable] = np.inf
-    return FloorField(travel, *_downhill(travel, resolution))
-
-
-def _downhill(
-    travel: npt.NDArray[np.float64], resolution: float
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """Unit vectors of steepest descent; walls and unreachable cells act as high ground."""
-    finite = np.isfinite(travel)
-    if not finite.any():
-        zeros = np.zeros(travel.shape, dtype=np.float32)
-        return zeros, zeros
-    high = np.where(finite, travel, -np.inf)
-    # Cells next to walls see the wall as a step up, which turns the gradient away from it.
-    ridge = ndimage.grey_dilation(high, size=(3, 3))
-    filled = np.where(finite, travel, np.maximum(ridge, 0.0) + 2.0 * resolution)
-    filled[~np.isfinite(filled)] = np.nanmax(travel[finite]) + 2.0 * resolution
-    grad_y, grad_x = np.gradient(filled, resolution)
-    norm = np.hypot(grad_x, grad_y)
-    norm[norm == 0] = 1.0
-    direction_x = (-grad_x / norm).astype(np.float32)
-    direction_y = (-grad_y / norm).astype(np.float32)
-    direction_x[~finite] = 0.0
-    direction_y[~finite] = 0.0
-    return direction_x, direction_y
+    return FloorField(travel, *downhill(travel, resolution))

@@ -386,12 +386,12 @@ def advance(
     x: FloatArray, y: FloatArray, vx: FloatArray, vy: FloatArray, alive: IntArray,
     walkable: npt.NDArray[np.bool_], closed: npt.NDArray[np.bool_], grid_x_min: float,
     grid_y_min: float, resolution: float, dt: float, out_x: FloatArray, out_y: FloatArray,
-    walked: FloatArray,
+    walked: FloatArray, keep_moves: bool,
 ) -> None:  # fmt: skip
     """Move every agent by v·dt, never into or through a wall: a blocked move slides along the
     wall or stops. The hard constraint reads the raster: an agent's centre stays in walkable cells
     along the whole move, and out of closed cells unless it stands in one already. Each agent's
-    distance moved is added to `walked`.
+    distance moved is added to `walked`; with `keep_moves` its velocity becomes the move made / dt.
     """
     for k in prange(alive.size):
         i = alive[k]
@@ -431,6 +431,78 @@ def advance(
                     out_x[i], out_y[i] = x0 + tx, y0 + ty
                     break
         walked[i] += math.hypot(out_x[i] - x0, out_y[i] - y0)
+        if keep_moves:
+            vx[i] = (out_x[i] - x0) / dt
+            vy[i] = (out_y[i] - y0) / dt
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def downhill(
+    travel: FloatArray, resolution: float
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Unit vectors of steepest descent of a travel-time grid (inf: impassable), by central
+    differences (one-sided at the grid's edges). Impassable cells act as high ground: each
+    takes the highest finite time among its 8 neighbours plus two cells' worth, so the descent
+    next to a wall turns away from it. Zero where the time is not finite or flat."""
+    rows, columns = travel.shape
+    filled = np.empty((rows, columns))
+    for i in prange(rows):
+        for j in range(columns):
+            if math.isfinite(travel[i, j]):
+                filled[i, j] = travel[i, j]
+                continue
+            ridge = 0.0
+            for a in range(max(i - 1, 0), min(i + 2, rows)):
+                for b in range(max(j - 1, 0), min(j + 2, columns)):
+                    if math.isfinite(travel[a, b]):
+                        ridge = max(ridge, travel[a, b])
+            filled[i, j] = ridge + 2.0 * resolution
+    out_x = np.zeros((rows, columns), dtype=np.float32)
+    out_y = np.zeros((rows, columns), dtype=np.float32)
+    for i in prange(rows):
+        for j in range(columns):
+            if not math.isfinite(travel[i, j]):
+                continue
+            if columns == 1:
+                gx = 0.0
+            elif j == 0:
+                gx = (filled[i, 1] - filled[i, 0]) / resolution
+            elif j == columns - 1:
+                gx = (filled[i, j] - filled[i, j - 1]) / resolution
+            else:
+                gx = (filled[i, j + 1] - filled[i, j - 1]) / (2.0 * resolution)
+            if rows == 1:
+                gy = 0.0
+            elif i == 0:
+                gy = (filled[1, j] - filled[0, j]) / resolution
+            elif i == rows - 1:
+                gy = (filled[i, j] - filled[i - 1, j]) / resolution
+            else:
+                gy = (filled[i + 1, j] - filled[i - 1, j]) / (2.0 * resolution)
+            norm = math.hypot(gx, gy)
+            if norm > 0.0:
+                out_x[i, j] = -gx / norm
+                out_y[i, j] = -gy / norm
+    return out_x, out_y
+
+
+@njit(cache=True, error_model="numpy")
+def living_extent(
+    x: FloatArray, y: FloatArray, radius: FloatArray, speed: FloatArray, alive: IntArray
+) -> tuple[float, float, float, float, float, float]:
+    """(x_min, y_min, x_max, y_max, largest radius, largest speed) over the living agents."""
+    x_lo = y_lo = math.inf
+    x_hi = y_hi = -math.inf
+    r_max = v_max = 0.0
+    for k in range(alive.size):
+        i = alive[k]
+        x_lo = min(x_lo, x[i])
+        x_hi = max(x_hi, x[i])
+        y_lo = min(y_lo, y[i])
+        y_hi = max(y_hi, y[i])
+        r_max = max(r_max, radius[i])
+        v_max = max(v_max, speed[i])
+    return x_lo, y_lo, x_hi, y_hi, r_max, v_max
 
 
 @njit(cache=True, error_model="numpy")
@@ -559,14 +631,15 @@ def neighbour_counts(
 @njit(cache=True, error_model="numpy")
 def count_crossings(
     before_x: FloatArray, before_y: FloatArray, after_x: FloatArray, after_y: FloatArray,
-    lines: FloatArray,
+    moved: IntArray, lines: FloatArray,
 ) -> IntArray:  # fmt: skip
-    """Crossings of each segment lines[k] = (ax, ay, bx, by) by the moves before -> after:
-    (k, 0) from its left to its right (forward), (k, 1) back. A move that only touches the line's
-    supporting line outside the segment does not count. Lines are tested against a move's bounding
-    box first, so many lines cost little."""
+    """Crossings of each segment lines[k] = (ax, ay, bx, by) by the moves before[i] -> after[i]
+    of the agents i in `moved`: (k, 0) from its left to its right (forward), (k, 1) back. A move
+    that only touches the line's supporting line outside the segment does not count. Lines are
+    tested against a move's bounding box first, so many lines cost little."""
     out = np.zeros((lines.shape[0], 2), dtype=np.int64)
-    for i in range(before_x.size):
+    for m in range(moved.size):
+        i = moved[m]
         px, py, qx, qy = before_x[i], before_y[i], after_x[i], after_y[i]
         lo_x, hi_x = min(px, qx), max(px, qx)
         lo_y, hi_y = min(py, qy), max(py, qy)

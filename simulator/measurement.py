@@ -65,6 +65,7 @@ class LineCounter:
             np.ascontiguousarray(before[:, 1], dtype=float),
             np.ascontiguousarray(after[:, 0], dtype=float),
             np.ascontiguousarray(after[:, 1], dtype=float),
+            np.arange(before.shape[0], dtype=np.int64),
             np.array([self.segment], dtype=float),
         )
         self.forward += int(forward)

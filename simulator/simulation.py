@@ -538,7 +538,7 @@ class Simulation:
             self._cell_columns, self._cell_rows,
         )  # fmt: skip
         if self.line_counts:
-            before_x, before_y = self._x[alive], self._y[alive]
+            before_x, before_y = self._x.copy(), self._y.copy()
         if isinstance(p, SocialForceModel):
             self._move_sfm(p, alive, moving_speed, cell_start, ordered, direction_x, direction_y)
         else:
@@ -546,7 +546,7 @@ class Simulation:
                             direction_y, travel_time)  # fmt: skip
         if self.line_counts:
             counts = kernels.count_crossings(
-                before_x, before_y, self._x[alive], self._y[alive], self._line_array
+                before_x, before_y, self._x, self._y, alive, self._line_array
             )
             for counter, (forward, backward) in zip(self.line_counts.values(), counts, strict=True):
                 counter.forward += int(forward)
@@ -600,11 +600,13 @@ class Simulation:
         """The neighbour-search grid over the agents' bounding box: cells of a c-th of the
         interaction reach (the search covers (2c + 1)² cells), c as large as keeps the grid
         within a few cells per agent (a city-sized venue must not cost a city of cells)."""
-        reach = self._interaction_reach(alive, moving_speed)
-        xs, ys = self._x[alive], self._y[alive]
-        self._cell_x_min, self._cell_y_min = float(xs.min()), float(ys.min())
-        width = float(xs.max()) - self._cell_x_min + 1e-6
-        height = float(ys.max()) - self._cell_y_min + 1e-6
+        x_lo, y_lo, x_hi, y_hi, radius, speed = kernels.living_extent(
+            self._x, self._y, self._radius, moving_speed, alive
+        )
+        reach = self._interaction_reach(largest_radius=radius, fastest=speed)
+        self._cell_x_min, self._cell_y_min = x_lo, y_lo
+        width = x_hi - x_lo + 1e-6
+        height = y_hi - y_lo + 1e-6
         budget = max(_CELLS_PER_AGENT * alive.size, 1024)
         per_reach = _CELLS_PER_REACH if self.model == "cfsm" else 1
         while per_reach > 1 and (width * per_reach / reach) * (height * per_reach / reach) > budget:
@@ -614,14 +616,14 @@ class Simulation:
         self._cell_columns = max(1, int(np.ceil(width / self._cell_size)))
         self._cell_rows = max(1, int(np.ceil(height / self._cell_size)))
 
-    def _interaction_reach(self, alive: npt.NDArray[np.int64], moving_speed: FloatArray) -> float:
+    def _interaction_reach(self, *, largest_radius: float, fastest: float) -> float:
         """How far neighbours matter: the headway a free walker needs (v0·T + 2r) or the range
         of the repulsion, whichever is larger."""
         p = self.parameters
         if isinstance(p, SocialForceModel):
             return _SFM_CELL_SIZE_M
-        contact = 2.0 * float(self._radius[alive].max())
-        headway = float(moving_speed[alive].max()) * p.time_gap_s + contact
+        contact = 2.0 * largest_radius
+        headway = fastest * p.time_gap_s + contact
         return max(headway, 10.0 * p.neighbour_range_m + contact, 0.5) + 0.01
 
     def _move_cfsm(
@@ -640,16 +642,13 @@ class Simulation:
             min(1.0, self.dt / p.turning_time_s), self._vx, self._vy, 8 * numba.get_num_threads(),
             self._cells_per_reach,
         )  # fmt: skip
-        # Each agent's move reads only its own state: the positions update in place.
-        before_x, before_y = self._x[alive], self._y[alive]
+        # Each agent's move reads only its own state: the positions update in place. The velocity
+        # kept for the next step (its heading, who is oncoming) is the move made: a walker
+        # stopped or turned by a wall does not keep heading into it.
         kernels.advance(
             self._x, self._y, self._vx, self._vy, alive, self._movable, self._closed, grid.x_min,
-            grid.y_min, grid.resolution, self.dt, self._x, self._y, self._walked,
+            grid.y_min, grid.resolution, self.dt, self._x, self._y, self._walked, True,
         )  # fmt: skip
-        # The velocity kept for the next step (its heading, who is oncoming) is the move made:
-        # a walker stopped or turned by a wall does not keep heading into it.
-        self._vx[alive] = (self._x[alive] - before_x) / self.dt
-        self._vy[alive] = (self._y[alive] - before_y) / self.dt
 
     def _move_sfm(
         self, p: SocialForceModel, alive: npt.NDArray[np.int64], moving_speed: FloatArray,
@@ -681,7 +680,7 @@ class Simulation:
             new_y = self._y.copy()
             kernels.advance(
                 self._x, self._y, self._vx, self._vy, alive, self._movable, self._closed,
-                grid.x_min, grid.y_min, grid.resolution, h, new_x, new_y, self._walked,
+                grid.x_min, grid.y_min, grid.resolution, h, new_x, new_y, self._walked, False,
             )  # fmt: skip
             # A move blocked by a wall loses its velocity component into the wall.
             self._vx[alive] = np.where(new_x[alive] == self._x[alive], 0.0, self._vx[alive])

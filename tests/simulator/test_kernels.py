@@ -137,10 +137,12 @@ def test_advance_never_enters_a_wall() -> None:
     closed = np.zeros_like(walkable)
     walked = np.zeros(2)
     kernels.advance(x, y, vx, vy, np.arange(2, dtype=np.int64), walkable, closed, 0.0, 0.0, 0.1,
-                    0.1, out_x, out_y, walked)  # fmt: skip
+                    0.1, out_x, out_y, walked, True)  # fmt: skip
     assert out_x[0] == 0.45 and out_y[0] == 0.6  # slid along the wall, not through it
     assert out_x[1] == 0.30000000000000004 and out_y[1] == 0.5  # free move
     assert walked == pytest.approx([0.1, 0.1])  # the distance actually moved
+    # keep_moves: the velocities become the moves made (the slide along the wall: north).
+    assert vx == pytest.approx([0.0, 1.0]) and vy == pytest.approx([1.0, 0.0])
 
 
 def test_advance_keeps_people_out_of_closed_cells_but_lets_them_leave() -> None:
@@ -151,6 +153,6 @@ def test_advance_keeps_people_out_of_closed_cells_but_lets_them_leave() -> None:
     vx, vy = np.array([1.0, -1.0]), np.array([0.0, 0.0])
     out_x, out_y = x.copy(), y.copy()
     kernels.advance(x, y, vx, vy, np.arange(2, dtype=np.int64), walkable, closed, 0.0, 0.0, 0.1,
-                    0.1, out_x, out_y, np.zeros(2))  # fmt: skip
+                    0.1, out_x, out_y, np.zeros(2), False)  # fmt: skip
     assert out_x[0] == 0.45  # outside: may not step in
     assert out_x[1] == 0.65  # inside: walks on (and out)

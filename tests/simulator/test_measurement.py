@@ -37,7 +37,7 @@ def test_line_crossings_match_shapely(seed: int) -> None:
     after = before + rng.normal(0, 0.6, (300, 2))
     lines = [LineString([(1, 0), (1, 3)]), LineString([(0, 2), (4, 2.5)])]
     counts = kernels.count_crossings(
-        before[:, 0], before[:, 1], after[:, 0], after[:, 1],
+        before[:, 0], before[:, 1], after[:, 0], after[:, 1], np.arange(300, dtype=np.int64),
         np.array([[*line.coords[0], *line.coords[1]] for line in lines]),
     )  # fmt: skip
     for line, (forward, backward) in zip(lines, counts, strict=True):
