@@ -166,7 +166,7 @@ def cfsm_velocities(
     Direction: the floor field's direction plus exponential repulsion from neighbours and walls,
     normalised, then turned from last step's heading by `turn_fraction` = dt / tau toward it
     (1: at once, the original model). Speed: min(v0, max(0, s / T)), s the free distance to the
-    nearest agent ahead within a lane one body wide.
+    nearest agent ahead within a lane as wide as the two bodies, or to the nearest wall ahead.
 
     Evasion (our addition, for counterflow): someone coming the other way ahead, within
     `evasion_range` and in one's lane, makes one step aside, by `evasion_strength` at contact
@@ -291,7 +291,9 @@ def cfsm_velocities(
                     ex = tx / turned
                     ey = ty / turned
             # Pass 3, headway along the direction actually taken (Tordeux et al.): the free
-            # distance to the nearest agent ahead within a lane as wide as the two bodies.
+            # distance to the nearest agent ahead within a lane as wide as the two bodies, or
+            # to the wall ahead (our addition: without it a heading into a wall keeps full
+            # speed, and a single file in a narrow ring zig-zagged between its walls and jammed).
             headway = desired_speed[i] * time_gap
             free = reach
             if clearance - ri < headway:
