@@ -58,7 +58,7 @@ def test_single_file_ring_slows_with_density_and_keeps_everyone_on_it() -> None:
 
 
 @pytest.mark.slow
-def test_densest_single_file_keeps_moving_without_zigzag() -> None:
+def test_densest_single_file_keeps_moving() -> None:
     # 56 on the 26 m ring (2.15 /m): with turning time and no wall in the headway the file
     # zig-zagged between the walls (radial speeds above the forward ones) and stood still.
     (densest,) = ring_diagram(people=(56,), until_s=120.0)
