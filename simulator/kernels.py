@@ -127,13 +127,13 @@ def cell_float(field: npt.NDArray[np.float32], x: float, y: float, x_min: float,
 
 @njit(cache=True, inline="always", error_model="numpy")
 def wall_headway(wall_distance: npt.NDArray[np.float32], x: float, y: float, radius: float,
-                 ex: float, ey: float, limit: float, x_min: float, y_min: float,
+                 start: float, ex: float, ey: float, limit: float, x_min: float, y_min: float,
                  resolution: float) -> float:  # fmt: skip
-    """How far a body of `radius` at (x, y) can go along the unit heading (ex, ey) before it
+    """How far a body of `radius` at (x, y), `start` metres clear of the nearest wall (the
+    distance field there minus the radius), can go along the unit heading (ex, ey) before it
     touches a wall, up to `limit`: sphere tracing on the distance field (steps of the clearance,
     at least half a cell). A body already touching counts as hitting only if it goes deeper, so
     sliding along a wall is free."""
-    start = sample(wall_distance, x, y, x_min, y_min, resolution) - radius
     if start >= limit:
         return limit
     hit = min(start, 0.0) - 0.01
@@ -298,8 +298,9 @@ def cfsm_velocities(
             free = reach
             if clearance - ri < headway:
                 free = wall_headway(
-                    wall_distance, xi, yi, ri, ex, ey, headway, grid_x_min, grid_y_min, resolution
-                )
+                    wall_distance, xi, yi, ri, clearance - ri, ex, ey, headway, grid_x_min,
+                    grid_y_min, resolution,
+                )  # fmt: skip
             for b in range(found):
                 dx = buffer_dx[b]
                 dy = buffer_dy[b]
@@ -316,8 +317,8 @@ def cfsm_velocities(
                 free_desired = reach
                 if clearance - ri < headway:
                     free_desired = wall_headway(
-                        wall_distance, xi, yi, ri, desired_x, desired_y, headway, grid_x_min,
-                        grid_y_min, resolution,
+                        wall_distance, xi, yi, ri, clearance - ri, desired_x, desired_y, headway,
+                        grid_x_min, grid_y_min, resolution,
                     )  # fmt: skip
                 for b in range(found):
                     m = buffer[b]

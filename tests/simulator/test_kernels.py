@@ -116,8 +116,11 @@ def test_wall_headway_is_the_free_distance_to_the_wall_ahead() -> None:
 
     def headway(x: float, angle_deg: float, limit: float = 2.0) -> float:
         ex, ey = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
+        start = 10.0 - x - 0.2  # clear of the wall
         return float(
-            kernels.wall_headway(wall_distance, x, 1.0, 0.2, ex, ey, limit, 0.0, 0.0, resolution)
+            kernels.wall_headway(
+                wall_distance, x, 1.0, 0.2, start, ex, ey, limit, 0.0, 0.0, resolution
+            )
         )
 
     assert headway(9.0, 0.0) == pytest.approx(0.8, abs=0.5 * resolution)  # head-on
