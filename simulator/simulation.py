@@ -597,13 +597,14 @@ class Simulation:
         return np.array([SPECIFIC_FLOW_PER_M_S * exit_width_m(e) for e in self.venue.exits])
 
     def _place_cells(self, alive: npt.NDArray[np.int64], moving_speed: FloatArray) -> None:
-        """The neighbour-search grid over the agents' bounding box: cells of a c-th of the
-        interaction reach (the search covers (2c + 1)² cells), c as large as keeps the grid
-        within a few cells per agent (a city-sized venue must not cost a city of cells)."""
+        """The neighbour-search grid over the agents' bounding box: cells of a c-th of a typical
+        walker's reach (each agent searches the cells its own reach covers), c as large as keeps
+        the grid within a few cells per agent (a city-sized venue must not cost a city of
+        cells)."""
         x_lo, y_lo, x_hi, y_hi, radius, speed = kernels.living_extent(
             self._x, self._y, self._radius, moving_speed, alive
         )
-        reach = self._interaction_reach(largest_radius=radius, fastest=speed)
+        reach = self._interaction_reach(largest_radius=radius, typical_speed=speed)
         self._cell_x_min, self._cell_y_min = x_lo, y_lo
         width = x_hi - x_lo + 1e-6
         height = y_hi - y_lo + 1e-6
@@ -611,20 +612,20 @@ class Simulation:
         per_reach = _CELLS_PER_REACH if self.model == "cfsm" else 1
         while per_reach > 1 and (width * per_reach / reach) * (height * per_reach / reach) > budget:
             per_reach -= 1
-        self._cells_per_reach = per_reach
         self._cell_size = reach / per_reach
         self._cell_columns = max(1, int(np.ceil(width / self._cell_size)))
         self._cell_rows = max(1, int(np.ceil(height / self._cell_size)))
 
-    def _interaction_reach(self, *, largest_radius: float, fastest: float) -> float:
-        """How far neighbours matter: the headway a free walker needs (v0·T + 2r) or the range
-        of the repulsion, whichever is larger."""
+    def _interaction_reach(self, *, largest_radius: float, typical_speed: float) -> float:
+        """How far neighbours matter to a typical walker: the headway v0·T or the repulsion's
+        cutoff, whichever is larger, plus two bodies. (The kernel has each agent search as many
+        cells as its own reach takes.)"""
         p = self.parameters
         if isinstance(p, SocialForceModel):
             return _SFM_CELL_SIZE_M
-        contact = 2.0 * largest_radius
-        headway = fastest * p.time_gap_s + contact
-        return max(headway, 10.0 * p.neighbour_range_m + contact, 0.5) + 0.01
+        repulsion = kernels.REPULSION_CUTOFF_RANGES * p.neighbour_range_m
+        headway = typical_speed * p.time_gap_s
+        return max(headway, repulsion, 0.5) + 2.0 * largest_radius + 0.01
 
     def _move_cfsm(
         self, p: CollisionFreeSpeedModel, alive: npt.NDArray[np.int64], moving_speed: FloatArray,
@@ -640,7 +641,6 @@ class Simulation:
             grid.resolution, p.time_gap_s, p.neighbour_strength, p.neighbour_range_m,
             p.wall_strength, p.wall_range_m, p.evasion_strength, p.evasion_range_m,
             min(1.0, self.dt / p.turning_time_s), self._vx, self._vy, 8 * numba.get_num_threads(),
-            self._cells_per_reach,
         )  # fmt: skip
         # Each agent's move reads only its own state: the positions update in place. The velocity
         # kept for the next step (its heading, who is oncoming) is the move made: a walker

@@ -31,17 +31,18 @@ def reference_cfsm(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Tordeux et al. 2016 in plain Python, all pairs, uniform desired direction, no walls.
 
-    Repulsion is cut beyond ten ranges of free distance, and neighbours further than `reach`
-    (centre to centre) are ignored, as in the kernel.
+    Repulsion ends at REPULSION_CUTOFF_RANGES ranges of free distance, shifted to reach zero
+    there, and neighbours further than `reach` (centre to centre) are ignored, as in the kernel.
     """
+    cutoff = kernels.REPULSION_CUTOFF_RANGES
     n = x.size
     ex, ey, speed = np.zeros(n), np.zeros(n), np.zeros(n)
     for i in range(n):
         dx_sum, dy_sum = direction
         for j in range(n):
             d = math.hypot(x[i] - x[j], y[i] - y[j])
-            if j != i and d > 1e-9 and d - 2 * radius <= 10 * range_m:
-                push = strength * math.exp((2 * radius - d) / range_m)
+            if j != i and d > 1e-9 and d - 2 * radius <= cutoff * range_m:
+                push = strength * (math.exp((2 * radius - d) / range_m) - math.exp(-cutoff))
                 dx_sum += push * (x[i] - x[j]) / d
                 dy_sum += push * (y[i] - y[j]) / d
         norm = math.hypot(dx_sum, dy_sum)
@@ -71,14 +72,15 @@ def test_cfsm_kernel_matches_the_reference() -> None:
     direction_x, direction_y = np.ones(shape, np.float32), np.zeros(shape, np.float32)
     wall_distance = np.full(shape[1:], 50.0, np.float32)
     vx, vy = np.zeros(n), np.zeros(n)
-    cells_per_reach = 1  # 2 m cells: the reach is 2 m
     kernels.cfsm_velocities(
         x, y, np.full(n, 0.2), np.full(n, 1.3), np.zeros(n, np.int64), cell_start, ordered,
         0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
         wall_distance, 0.0, 0.0, 0.2,
-        1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, vx, vy, 3, cells_per_reach,
+        1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, vx, vy, 3,
     )  # fmt: skip
-    ref_ex, ref_ey, ref_speed = reference_cfsm(x, y, 0.2, 1.3, (1.0, 0.0), 1.0, 8.0, 0.1, 2.0)
+    # Each agent looks as far as its headway (1.3 m/s x 1 s) plus both bodies, and a little.
+    reach = 1.3 * 1.0 + 0.2 + 0.2 + 0.01
+    ref_ex, ref_ey, ref_speed = reference_cfsm(x, y, 0.2, 1.3, (1.0, 0.0), 1.0, 8.0, 0.1, reach)
     np.testing.assert_allclose(vx, ref_ex * ref_speed, atol=1e-9)
     np.testing.assert_allclose(vy, ref_ey * ref_speed, atol=1e-9)
     speed = np.hypot(vx, vy)
@@ -99,7 +101,7 @@ def test_cfsm_kernel_turns_gradually_from_last_heading() -> None:
             x, y, np.full(1, 0.2), np.full(1, 1.3), np.zeros(1, np.int64), cell_start, ordered,
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
-            1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, fraction, vx, vy, 3, 1,
+            1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, fraction, vx, vy, 3,
         )  # fmt: skip
         assert math.hypot(vx[0], vy[0]) == pytest.approx(1.3)  # nobody ahead: full speed
         headings.append(math.degrees(math.atan2(vy[0], vx[0])))
@@ -159,3 +161,36 @@ def test_advance_keeps_people_out_of_closed_cells_but_lets_them_leave() -> None:
                     0.1, out_x, out_y, np.zeros(2), False)  # fmt: skip
     assert out_x[0] == 0.45  # outside: may not step in
     assert out_x[1] == 0.65  # inside: walks on (and out)
+
+
+def test_repulsion_exp_matches_the_library_exp() -> None:
+    xs = np.linspace(-10.0, 10.0, 20_001)
+    ours = np.array([kernels.repulsion_exp(float(v)) for v in xs])
+    np.testing.assert_allclose(ours, np.exp(xs), rtol=1e-10)
+    wide = np.linspace(-40.0, 12.0, 5_201)
+    ours = np.array([kernels.repulsion_exp(float(v)) for v in wide])
+    np.testing.assert_allclose(ours, np.exp(wide), rtol=3e-5)
+    assert kernels.repulsion_exp(-100.0) == pytest.approx(math.exp(-40.0), rel=3e-5)  # clamped
+
+
+def test_cfsm_kernel_turns_round_through_the_right() -> None:
+    """A walker heading west whose way now lies east (a symmetric field: no side is nearer) turns
+    round through its right, north, instead of only slowing its westward heading."""
+    x, y = np.array([5.0]), np.array([5.0])
+    alive = np.arange(1, dtype=np.int64)
+    cell_start, ordered = kernels.build_cell_list(x, y, alive, 0.0, 0.0, 2.0, 6, 5)
+    shape = (1, 60, 60)
+    direction_x, direction_y = np.ones(shape, np.float32), np.zeros(shape, np.float32)
+    vx, vy = np.array([-1.3]), np.zeros(1)  # last step: west at full speed
+    headings = []
+    for _ in range(20):
+        kernels.cfsm_velocities(
+            x, y, np.full(1, 0.2), np.full(1, 1.3), np.zeros(1, np.int64), cell_start, ordered,
+            0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
+            np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
+            1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1 / 3, vx, vy, 3,
+        )  # fmt: skip
+        headings.append(math.degrees(math.atan2(vy[0], vx[0])))
+    assert 90.0 < headings[0] < 180.0  # west turning north: its right
+    assert all(0.0 <= h < 180.0 for h in headings)  # through the north only
+    assert headings[-1] == pytest.approx(0.0, abs=1.0)  # heading east at last
