@@ -313,10 +313,10 @@ def cfsm_velocities(
             if previous > 1e-9 and turn_fraction < 1.0:
                 tx = svx[k] / previous
                 ty = svy[k] / previous
-                if tx * ex + ty * ey < -0.99:
-                    # The way lies behind: turn round through one's right (aim at the right
-                    # first). Blending two opposite headings would only shorten the heading,
-                    # and a walker in a symmetric field would never turn round.
+                if tx * desired_x + ty * desired_y < -0.99:
+                    # The way now lies behind (a closure, a new target): turn round through
+                    # one's right (aim at the right first). Blending two opposite headings would
+                    # only shorten the heading: in a symmetric field nobody would turn round.
                     ex, ey = ty, -tx
                 tx += (ex - tx) * turn_fraction
                 ty += (ey - ty) * turn_fraction
