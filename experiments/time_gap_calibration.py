@@ -6,7 +6,7 @@ Wuppertal run 040_c_56_h- and the eight widths of Liddle et al. 2011 (0.9-2.0 m)
 `bottleneck_validation` and `bottleneck_widths`. The chosen time gap has the smallest root mean
 square of the relative flow errors over the six calibration cases (median flows over the seeds).
 
-    python -m experiments.time_gap_calibration [--time-gaps 0.40 0.45 ...]
+    python -m experiments.time_gap_calibration [--time-gaps 0.35 0.40 ...]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from experiments.bottleneck_validation import WUPPERTAL_RUNS, validate
 from experiments.bottleneck_widths import CALIBRATION_SOURCE, PUBLISHED, compare
 from simulator import CollisionFreeSpeedModel
 
-TIME_GAPS_S = (0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70)
+TIME_GAPS_S = (0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60)
 CALIBRATION_WIDTHS = tuple(row for row in PUBLISHED if row[0] == CALIBRATION_SOURCE)
 
 

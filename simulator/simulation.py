@@ -75,21 +75,23 @@ class CollisionFreeSpeedModel:
     """Parameters of the collision-free speed model (Tordeux et al. 2016).
 
     The time gap is calibrated on bottleneck flows: the Wuppertal 2018 run 030_c_56_h0 and
-    Seyfried et al. 2009's five widths (the smallest RMS error over a grid of 0.35-0.55 s:
+    Seyfried et al. 2009's five widths (the smallest RMS error over a grid of 0.30-0.60 s:
     `python -m experiments.time_gap_calibration`); JuPedSim 1.4's defaults (1.0 s, 0.2 m)
     under-predict the Wuppertal flows by a third. The repulsion constants are JuPedSim's.
     """
 
-    time_gap_s: float = 0.45
+    time_gap_s: float = 0.40
     radius_m: float = 0.18
     neighbour_strength: float = 8.0
     neighbour_range_m: float = 0.1
     wall_strength: float = 5.0
     wall_range_m: float = 0.02
-    # Our counterflow addition (see kernels.cfsm_velocities): with 1.0 and 5 m, 150 + 150 people
-    # starting face to face pass each other in a 5 m x 40 m corridor in 110-144 s (median 140 s,
-    # seeds 0-2) instead of 226-284 s (median 237 s): `python -m experiments.counterflow`. Not
-    # validated against bidirectional experiments.
+    # Our counterflow addition (see kernels.cfsm_velocities), evasion within one's search reach.
+    # With 1.0 the measured bidirectional corridor (Jülich BFR,
+    # experiments.bidirectional_validation) is matched within 5 % in density and speed. It
+    # mattered more before walkers turned round properly: 150 + 150 people face to face in a
+    # 5 m x 40 m corridor then took 226-284 s without it, 110-144 s with it; since, both about
+    # 120-160 s (`python -m experiments.counterflow`).
     evasion_strength: float = 1.0
     evasion_range_m: float = 5.0
     # How long turning takes: the direction relaxes toward the model's new direction with this

@@ -80,17 +80,21 @@ class Hdf5TrajectoryWriter:
 def cf_trajectories(table: npt.NDArray[np.void], *, fps: float) -> xr.Dataset:
     """The table as a CF trajectory collection: observations grouped by agent (ragged arrays)."""
     order = np.lexsort((table["frame"], table["id"]))
-    rows = table[order]
-    ids, counts = np.unique(rows["id"], return_counts=True)
-    time = rows["frame"] / fps if fps > 0 else rows["frame"].astype(float)
+    agent = table["id"][order]
+    # Each agent's rows are one run of equal ids: where a run starts, and how long it is.
+    starts = np.flatnonzero(np.r_[True, agent[1:] != agent[:-1]]) if agent.size else agent
+    ids, counts = agent[starts], np.diff(np.r_[starts, agent.size])
+    frame = table["frame"][order]
+    time = frame / fps if fps > 0 else frame.astype(float)
+    x, y = table["x"][order], table["y"][order]
     return xr.Dataset(
         data_vars={
             "trajectory_id": ("trajectory", ids, {"cf_role": "trajectory_id", "long_name": "id"}),
             "row_size": ("trajectory", counts.astype(np.int32),
                          {"sample_dimension": "obs", "long_name": "observations per agent"}),
             "time": ("obs", time, {"units": "s", "standard_name": "time", "axis": "T"}),
-            "x": ("obs", rows["x"], {"units": "m", "long_name": "local easting", "axis": "X"}),
-            "y": ("obs", rows["y"], {"units": "m", "long_name": "local northing", "axis": "Y"}),
+            "x": ("obs", x, {"units": "m", "long_name": "local easting", "axis": "X"}),
+            "y": ("obs", y, {"units": "m", "long_name": "local northing", "axis": "Y"}),
         },
         attrs={"Conventions": "CF-1.11", "featureType": "trajectory"},
     )  # fmt: skip

