@@ -87,11 +87,9 @@ class CollisionFreeSpeedModel:
     wall_strength: float = 5.0
     wall_range_m: float = 0.02
     # Our counterflow addition (see kernels.cfsm_velocities), evasion within one's search reach.
-    # With 1.0 the measured bidirectional corridor (Jülich BFR,
-    # experiments.bidirectional_validation) is matched within 5 % in density and speed. It
-    # mattered more before walkers turned round properly: 150 + 150 people face to face in a
-    # 5 m x 40 m corridor then took 226-284 s without it, 110-144 s with it; since, both about
-    # 120-160 s (`python -m experiments.counterflow`).
+    # The measured bidirectional corridor (Jülich BFR, experiments.bidirectional_validation) is
+    # matched with 1.0 within 5 % in density and speed; without evasion the replay is 20 % too
+    # dense and the slowest tenth take half as long again to walk through.
     evasion_strength: float = 1.0
     evasion_range_m: float = 5.0
     # How long turning takes: the direction relaxes toward the model's new direction with this
