@@ -39,6 +39,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import box
 
 from experiments import VALIDATION_DATA
+from experiments.measured_diagrams import speed_band
 from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
 
 RUN = "bi_corr_400_b_03"
@@ -350,19 +351,6 @@ def validate(seeds: Sequence[int] = (0,)) -> Validation:
     )
 
 
-def measured_speed_band(density: float, *, half_width: float = 0.15) -> tuple[float, float, int]:
-    """5-95 % speeds of the 3.6 m bidirectional series' measured points (7test_BO) within
-    ±half_width of a density."""
-    points = np.vstack(
-        [np.loadtxt(path, comments="#") for path in sorted(DIAGRAM_BO.glob("*.dat"))]
-    )
-    near = points[np.abs(points[:, 0] - density) <= half_width, 1]
-    if near.size < 5:
-        return float("nan"), float("nan"), int(near.size)
-    low, high = np.percentile(near, [5, 95])
-    return float(low), float(high), int(near.size)
-
-
 QUANTITIES = (
     ("density", "density (1/m²)", "{:.2f}"),
     ("speed", "speed (m/s)", "{:.2f}"),
@@ -388,7 +376,7 @@ def summary_lines(result: Validation) -> list[str]:
             f"(seeds {per_seed}), error {error:+.0%}"
         )
     density = result.simulated("density")
-    low, high, n = measured_speed_band(density)
+    low, high, n = speed_band(DIAGRAM_BO, density)
     lines.append(
         f"7test_BO measured speeds at ρ {density:.2f} ± 0.15: {low:.2f}-{high:.2f} m/s "
         f"(5-95 %, {n} points); simulated {result.simulated('speed'):.2f} m/s"
@@ -467,7 +455,7 @@ def write_report(result: Validation, out_dir: Path) -> None:
             f"{(simulated - measured) / measured:+.0%} |"
         )
     density = result.simulated("density")
-    low, high, n = measured_speed_band(density)
+    low, high, n = speed_band(DIAGRAM_BO, density)
     own = ", ".join(f"{r.out_own_end}/{r.persons}" for r in result.runs)
     last_out = ", ".join(f"{r.last_exit_s:.0f} s" for r in result.runs)
     density_error = density / result.measured.density - 1

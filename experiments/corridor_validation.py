@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry import box
 
 from experiments import VALIDATION_DATA
+from experiments.measured_diagrams import speed_band
 from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
 
 CORRIDOR = VALIDATION_DATA / "experiments" / "uni_directional_corridor"
@@ -122,18 +123,6 @@ def validate(runs: tuple[str, ...] = tuple(STEADY), *, seed: int = 0) -> list[Di
     return points
 
 
-def measured_speed_band(density: float, *, half_width: float = 0.15) -> tuple[float, float, int]:
-    """5-95 % speeds of the 3 m corridor series' measured points within ±half_width of a density."""
-    points = np.vstack(
-        [np.loadtxt(path, comments="#") for path in sorted(DIAGRAM_3M.glob("*.dat"))]
-    )
-    near = points[np.abs(points[:, 0] - density) <= half_width, 1]
-    if near.size < 5:
-        return float("nan"), float("nan"), int(near.size)
-    low, high = np.percentile(near, [5, 95])
-    return float(low), float(high), int(near.size)
-
-
 def write_report(out_dir: Path) -> list[DiagramPoint]:
     """The comparison as a markdown table in out_dir (corridor_zhang2011.md)."""
     points = validate()
@@ -153,7 +142,7 @@ def write_report(out_dir: Path) -> list[DiagramPoint]:
     ]
     for p in points:
         error = (p.simulated_speed - p.measured_speed) / p.measured_speed
-        low, high, n = measured_speed_band(p.simulated_density)
+        low, high, n = speed_band(DIAGRAM_3M, p.simulated_density)
         inside = "yes" if low <= p.simulated_speed <= high else "no"
         lines.append(
             f"| {p.run} | {p.measured_density:.2f} | {p.simulated_density:.2f} | "

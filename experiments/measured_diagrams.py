@@ -1,0 +1,20 @@
+"""The measured fundamental-diagram points of ../shared/validation/fundamental_diagrams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def speed_band(
+    series: Path, density: float, *, half_width: float = 0.15
+) -> tuple[float, float, int]:
+    """5-95 % speeds of a series' measured (density, speed) points (its *.dat files) within
+    ±half_width of a density, and how many points that is; NaN bounds below 5 points."""
+    points = np.vstack([np.loadtxt(path, comments="#") for path in sorted(series.glob("*.dat"))])
+    near = points[np.abs(points[:, 0] - density) <= half_width, 1]
+    if near.size < 5:
+        return float("nan"), float("nan"), int(near.size)
+    low, high = np.percentile(near, [5, 95])
+    return float(low), float(high), int(near.size)
