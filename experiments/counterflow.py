@@ -1,7 +1,8 @@
 """Counterflow: two groups pass each other in a corridor, with and without the evasion rule.
 
-There is no bidirectional data set in ../shared/validation, so this is a check of our addition
-to the model, not a validation: the time until both groups are out, per seed.
+A check of our addition to the model at higher density than the measured bidirectional
+corridor (`experiments.bidirectional_validation` is the validation): the time until both groups
+are out, per seed.
 
     python -m experiments.counterflow [--people 150] [--seeds 0 1 2]
 """
