@@ -363,18 +363,24 @@ QUANTITIES = (
 )
 
 
-def summary_lines(result: Validation) -> list[str]:
-    """One readable line per quantity: measured, simulated (median and per seed), error."""
-    lines = []
+def comparison_rows(result: Validation) -> list[tuple[str, str, str, str, str]]:
+    """Per quantity, formatted: label, measured, simulated (median), per seed, relative error."""
+    rows = []
     for name, label, fmt in QUANTITIES:
         measured = getattr(result.measured, name)
         simulated = result.simulated(name)
         per_seed = ", ".join(fmt.format(getattr(r.measures, name)) for r in result.runs)
-        error = (simulated - measured) / measured
-        lines.append(
-            f"{label}: measured {fmt.format(measured)}, simulated {fmt.format(simulated)} "
-            f"(seeds {per_seed}), error {error:+.0%}"
-        )
+        error = f"{(simulated - measured) / measured:+.0%}"
+        rows.append((label, fmt.format(measured), fmt.format(simulated), per_seed, error))
+    return rows
+
+
+def summary_lines(result: Validation) -> list[str]:
+    """One readable line per quantity: measured, simulated (median and per seed), error."""
+    lines = [
+        f"{label}: measured {measured}, simulated {simulated} (seeds {per_seed}), error {error}"
+        for label, measured, simulated, per_seed, error in comparison_rows(result)
+    ]
     density = result.simulated("density")
     low, high, n = speed_band(DIAGRAM_BO, density)
     lines.append(
@@ -446,14 +452,7 @@ def write_report(result: Validation, out_dir: Path) -> None:
         "| quantity | measured | simulated (median) | per seed | error |",
         "|---|---|---|---|---|",
     ]
-    for name, label, fmt in QUANTITIES:
-        measured = getattr(result.measured, name)
-        simulated = result.simulated(name)
-        per_seed = ", ".join(fmt.format(getattr(r.measures, name)) for r in result.runs)
-        lines.append(
-            f"| {label} | {fmt.format(measured)} | {fmt.format(simulated)} | {per_seed} | "
-            f"{(simulated - measured) / measured:+.0%} |"
-        )
+    lines += ["| " + " | ".join(row) + " |" for row in comparison_rows(result)]
     density = result.simulated("density")
     low, high, n = speed_band(DIAGRAM_BO, density)
     own = ", ".join(f"{r.out_own_end}/{r.persons}" for r in result.runs)
