@@ -37,30 +37,44 @@ def build_cell_list(
     columns: int,
     rows: int,
 ) -> tuple[IntArray, IntArray]:
-    """Counting sort of the living agents into a uniform grid of cells, O(N).
+    """Counting sort of the living agents into a uniform grid of cells, O(N + cells).
 
     Returns (cell_start, ordered): the agents of cell c are ordered[cell_start[c]:cell_start[c+1]].
     """
+    cell_start = np.empty(columns * rows + 1, dtype=np.int64)
+    ordered = np.empty(alive.size, dtype=np.int64)
+    fill_cell_list(
+        x, y, alive, x_min, y_min, cell_size, columns, rows, cell_start,
+        np.empty(alive.size, dtype=np.int64), ordered,
+    )  # fmt: skip
+    return cell_start, ordered
+
+
+@njit(cache=True, error_model="numpy")
+def fill_cell_list(
+    x: FloatArray, y: FloatArray, alive: IntArray, x_min: float, y_min: float, cell_size: float,
+    columns: int, rows: int, cell_start: IntArray, cell_of: IntArray, ordered: IntArray,
+) -> None:  # fmt: skip
+    """`build_cell_list` into arrays kept between steps (no allocation per step): cell_start
+    needs columns * rows + 1 entries, cell_of and ordered alive.size (longer ones are fine; the
+    entries beyond are left as they were)."""
     cells = columns * rows
-    count = np.zeros(cells + 1, dtype=np.int64)
-    cell_of = np.empty(alive.size, dtype=np.int64)
+    cell_start[: cells + 1] = 0
     for k in range(alive.size):
         i = alive[k]
         cx = min(max(int((x[i] - x_min) / cell_size), 0), columns - 1)
         cy = min(max(int((y[i] - y_min) / cell_size), 0), rows - 1)
         cell_of[k] = cy * columns + cx
-        count[cell_of[k]] += 1
+        cell_start[cell_of[k]] += 1
     for c in range(1, cells):
-        count[c] += count[c - 1]  # now the end of cell c
+        cell_start[c] += cell_start[c - 1]  # now the end of cell c
     # Fill each cell from its end, going through the agents backwards: they keep their order
     # within a cell, and every end moves back to its cell's start.
-    ordered = np.empty(alive.size, dtype=np.int64)
     for k in range(alive.size - 1, -1, -1):
         c = cell_of[k]
-        count[c] -= 1
-        ordered[count[c]] = alive[k]
-    count[cells] = alive.size
-    return count, ordered
+        cell_start[c] -= 1
+        ordered[cell_start[c]] = alive[k]
+    cell_start[cells] = alive.size
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -180,6 +194,7 @@ def cfsm_velocities(
     resolution: float, time_gap: float, neighbour_strength: float, neighbour_range: float,
     wall_strength: float, wall_range: float, evasion_strength: float, evasion_range: float,
     turn_fraction: float, out_vx: FloatArray, out_vy: FloatArray, chunk_count: int,
+    gathered: FloatArray, gathered_field: IntArray,
 ) -> None:  # fmt: skip
     """Collision-free speed model (Tordeux, Chraibi & Seyfried 2016).
 
@@ -196,18 +211,19 @@ def cfsm_velocities(
     falling linearly to 0 at the range: away from them, or to the right when they come head-on.
     Lanes form as they do in bidirectional experiments; `out_vx`, `out_vy` must hold the last
     step's velocities on entry, the moves actually made (read to tell who is oncoming and which
-    heading to turn from).
+    heading to turn from). `gathered` (5 rows) and `gathered_field` are work space kept between
+    steps, at least as long as `ordered`.
     """
     push_reach = REPULSION_CUTOFF_RANGES * neighbour_range
     push_floor = math.exp(-REPULSION_CUTOFF_RANGES)
     # Gather positions in cell order once, so that neighbour loops read contiguous memory.
     n = ordered.size
-    sx = np.empty(n)
-    sy = np.empty(n)
-    sr = np.empty(n)
-    sf = np.empty(n, dtype=np.int64)
-    svx = np.empty(n)
-    svy = np.empty(n)
+    sx = gathered[0, :n]
+    sy = gathered[1, :n]
+    sr = gathered[2, :n]
+    svx = gathered[3, :n]
+    svy = gathered[4, :n]
+    sf = gathered_field[:n]
     for m in prange(n):
         i = ordered[m]
         sx[m] = x[i]

@@ -243,6 +243,15 @@ class Simulation:
         self._alive_stale = False
         self._fields_stale = True  # targets changed: field stack and field_of to rebuild
         self._last_start_time = 0.0  # after this everyone has started: moving speed = desired
+        # Work space of the kernels, kept between steps: allocating it every step costs page
+        # faults wherever freed memory goes straight back to the system (Dask's workers).
+        self._cell_start = np.zeros(0, dtype=np.int64)
+        self._cell_of = np.zeros(0, dtype=np.int64)
+        self._ordered = np.zeros(0, dtype=np.int64)
+        self._gathered = np.zeros((5, 0))
+        self._gathered_field = np.zeros(0, dtype=np.int64)
+        self._before_x = np.zeros(0)
+        self._before_y = np.zeros(0)
 
     # -- agents ------------------------------------------------------------------------------
 
@@ -533,12 +542,16 @@ class Simulation:
             self._refresh_moving_speed = False
         moving_speed = self._moving_speed
         self._place_cells(alive, moving_speed)
-        cell_start, ordered = kernels.build_cell_list(
+        cells = self._cell_columns * self._cell_rows
+        self._reserve_work_space(cells=cells, agents=alive.size)
+        kernels.fill_cell_list(
             self._x, self._y, alive, self._cell_x_min, self._cell_y_min, self._cell_size,
-            self._cell_columns, self._cell_rows,
+            self._cell_columns, self._cell_rows, self._cell_start, self._cell_of, self._ordered,
         )  # fmt: skip
+        cell_start, ordered = self._cell_start[: cells + 1], self._ordered[: alive.size]
         if self.line_counts:
-            before_x, before_y = self._x.copy(), self._y.copy()
+            np.copyto(self._before_x, self._x)
+            np.copyto(self._before_y, self._y)
         if isinstance(p, SocialForceModel):
             self._move_sfm(p, alive, moving_speed, cell_start, ordered, direction_x, direction_y)
         else:
@@ -546,7 +559,7 @@ class Simulation:
                             direction_y, travel_time)  # fmt: skip
         if self.line_counts:
             counts = kernels.count_crossings(
-                before_x, before_y, self._x, self._y, alive, self._line_array
+                self._before_x, self._before_y, self._x, self._y, alive, self._line_array
             )
             for counter, (forward, backward) in zip(self.line_counts.values(), counts, strict=True):
                 counter.forward += int(forward)
@@ -564,6 +577,20 @@ class Simulation:
             self._exit_time[out] = self.time
             rows, columns = grid.cell_of(self._x[out], self._y[out])
             self._exit_used[out] = self.venue.exit_cells[rows, columns]
+
+    def _reserve_work_space(self, *, cells: int, agents: int) -> None:
+        """Grow the kernels' work space (by doubling) to hold `cells` cells and `agents`."""
+        if self._cell_start.size < cells + 1:
+            self._cell_start = np.zeros(max(cells + 1, 2 * self._cell_start.size), dtype=np.int64)
+        if self._before_x.size != self._x.size:
+            self._before_x = np.zeros(self._x.size)
+            self._before_y = np.zeros(self._x.size)
+        if self._ordered.size < agents:
+            size = max(agents, 2 * self._ordered.size)
+            self._cell_of = np.zeros(size, dtype=np.int64)
+            self._ordered = np.zeros(size, dtype=np.int64)
+            self._gathered = np.zeros((5, size))
+            self._gathered_field = np.zeros(size, dtype=np.int64)
 
     def _choose_exits(self, alive: npt.NDArray[np.int64]) -> None:
         """Re-decide the exit of every free chooser (queue-aware; see exit_choice)."""
@@ -641,6 +668,7 @@ class Simulation:
             grid.resolution, p.time_gap_s, p.neighbour_strength, p.neighbour_range_m,
             p.wall_strength, p.wall_range_m, p.evasion_strength, p.evasion_range_m,
             min(1.0, self.dt / p.turning_time_s), self._vx, self._vy, 8 * numba.get_num_threads(),
+            self._gathered, self._gathered_field,
         )  # fmt: skip
         # Each agent's move reads only its own state: the positions update in place. The velocity
         # kept for the next step (its heading, who is oncoming) is the move made: a walker

@@ -25,6 +25,23 @@ def test_cell_list_holds_every_living_agent_once_in_its_cell(seed: int, n: int) 
             assert int(y[i] // 2.0) * 5 + int(x[i] // 2.0) == cell
 
 
+def test_cell_list_kept_between_steps_forgets_the_last_step() -> None:
+    """Filling work space that still holds a larger step's cell list gives the fresh list."""
+    rng = np.random.default_rng(3)
+    cell_start, cell_of, ordered = (np.zeros(200, np.int64) for _ in range(3))
+    for n, columns, rows in ((150, 12, 9), (40, 5, 3), (90, 7, 4)):
+        x, y = rng.uniform(0, 2.0 * columns, n), rng.uniform(0, 2.0 * rows, n)
+        alive = np.flatnonzero(rng.random(n) < 0.7).astype(np.int64)
+        kernels.fill_cell_list(
+            x, y, alive, 0.0, 0.0, 2.0, columns, rows, cell_start, cell_of, ordered
+        )
+        fresh_start, fresh_ordered = kernels.build_cell_list(
+            x, y, alive, 0.0, 0.0, 2.0, columns, rows
+        )
+        np.testing.assert_array_equal(cell_start[: columns * rows + 1], fresh_start)
+        np.testing.assert_array_equal(ordered[: alive.size], fresh_ordered)
+
+
 def reference_cfsm(
     x: np.ndarray, y: np.ndarray, radius: float, v0: float, direction: tuple[float, float],
     time_gap: float, strength: float, range_m: float, reach: float,
@@ -77,6 +94,7 @@ def test_cfsm_kernel_matches_the_reference() -> None:
         0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
         wall_distance, 0.0, 0.0, 0.2,
         1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, vx, vy, 3,
+        np.full((5, 2 * n), np.nan), np.full(2 * n, -7, np.int64),  # longer work space: fine
     )  # fmt: skip
     # Each agent looks as far as its headway (1.3 m/s x 1 s) plus both bodies, and a little.
     reach = 1.3 * 1.0 + 0.2 + 0.2 + 0.01
@@ -102,6 +120,7 @@ def test_cfsm_kernel_turns_gradually_from_last_heading() -> None:
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
             1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, fraction, vx, vy, 3,
+            np.empty((5, 1)), np.empty(1, np.int64),
         )  # fmt: skip
         assert math.hypot(vx[0], vy[0]) == pytest.approx(1.3)  # nobody ahead: full speed
         headings.append(math.degrees(math.atan2(vy[0], vx[0])))
@@ -189,6 +208,7 @@ def test_cfsm_kernel_turns_round_through_the_right() -> None:
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
             1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1 / 3, vx, vy, 3,
+            np.empty((5, 1)), np.empty(1, np.int64),
         )  # fmt: skip
         headings.append(math.degrees(math.atan2(vy[0], vx[0])))
     assert 90.0 < headings[0] < 180.0  # west turning north: its right
