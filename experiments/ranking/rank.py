@@ -52,6 +52,8 @@ METRICS = (
     "person_seconds_above_4_per_m2",
     "mean_walking_distance_m",
 )
+# Metrics that count people: their intervals end at the crowd's size.
+_COUNTS_OF_PEOPLE = {"exposed_above_aegl2", "expected_fatalities", "casualties"}
 HARM_TIE = 0.05
 Progress = Callable[[str], None]
 
@@ -259,9 +261,9 @@ def _screened_harm(item: ScreenedPlan) -> tuple[float, float]:
     return (round(s.estimated_fatalities, 1), round(s.estimated_above_aegl2, -1))
 
 
-def interval(values: list[float]) -> dict[str, float]:
+def interval(values: list[float], *, upper: float = math.inf) -> dict[str, float]:
     """Mean and the 95 % confidence interval of the mean (Student t; the metrics are never
-    negative, so neither is the interval)."""
+    negative, so neither is the interval, and it ends at `upper`, e.g. the number of people)."""
     data = np.asarray(values, dtype=float)
     mean = float(data.mean())
     half = 0.0
@@ -270,7 +272,7 @@ def interval(values: list[float]) -> dict[str, float]:
     return {
         "mean": round(mean, 2),
         "ci_low": round(max(mean - half, 0.0), 2),
-        "ci_high": round(mean + half, 2),
+        "ci_high": round(min(mean + half, upper), 2),
     }
 
 
@@ -284,6 +286,7 @@ def build_ranking(
     seeds: int,
 ) -> dict[str, Any]:
     """The ranking document (see the module docstring for the order)."""
+    people = sum(o.count for o in context.origins)
     plans = []
     for item in chosen:
         mine = [s for s in summaries if s["plan"] == item.plan.name]
@@ -304,8 +307,9 @@ def build_ranking(
             ],
         }
         for metric in METRICS[1:]:
-            entry[metric] = interval([float(s.get(metric, 0.0)) for s in mine])
-        entry["evacuated"] = interval([float(s["evacuated"]) for s in mine])
+            bound = people if metric in _COUNTS_OF_PEOPLE else math.inf
+            entry[metric] = interval([float(s.get(metric, 0.0)) for s in mine], upper=bound)
+        entry["evacuated"] = interval([float(s["evacuated"]) for s in mine], upper=people)
         plans.append(entry)
     plans.sort(key=order_key)
     _mark_pareto(plans)
@@ -320,7 +324,7 @@ def build_ranking(
         "then people out by the end",
         "summary": what_decides(ordered),
         "seeds_per_plan": seeds,
-        "people": sum(o.count for o in context.origins),
+        "people": people,
         "plans": ordered,
         "screened_out": dropped,
     }

@@ -28,6 +28,9 @@ def test_interval_is_the_student_t_interval_of_the_mean() -> None:
     assert got["ci_high"] == pytest.approx(np.mean(values) + half, abs=0.01)
     assert interval([0.0, 0.0, 3.0])["ci_low"] == 0.0  # counts are never negative
     assert interval([7.0]) == {"mean": 7.0, "ci_low": 7.0, "ci_high": 7.0}
+    # Nearly everyone out in every run: the interval does not go past the whole crowd.
+    assert interval([15000.0, 14990.0, 15000.0], upper=15000.0)["ci_high"] == 15000.0
+    assert interval([15000.0, 14990.0, 15000.0])["ci_high"] > 15000.0
 
 
 def test_ranking_json(small_ranking: Path) -> None:
