@@ -39,6 +39,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import box
 
 from experiments import VALIDATION_DATA
+from experiments.inflow_replay import load_tracked, replay_entries
 from experiments.measured_diagrams import speed_band
 from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
 
@@ -62,7 +63,6 @@ WEST, EAST = 0, 1  # exit indices: the far end at x -7.5 m and at x +7.5 m
 MEASUREMENT_AREA = pedpy.MeasurementArea(box(-2.0, 0.0, 2.0, WIDTH_M))
 LINE_Y = (0.0, 4.0)  # the README's measurement line (0,0)-(0,4)
 SPEED_FRAME_STEP = 8  # PedPy's speed over ±8 frames (±0.32 s)
-ENTRY_CLEARANCE_M = 0.36  # an entry waits while someone stands closer than two radii
 EXTRA_FRAMES = 60 * 25  # simulated time allowed after the last measured frame (60 s)
 TRANSIT_HALF_LENGTH_M = 4.0  # transit times over x -4..4 m (inside the tracked x -5.6..4.5)
 
@@ -137,11 +137,7 @@ class Validation:
 
 
 def load_measured() -> pedpy.TrajectoryData:
-    return pedpy.load_trajectory(
-        trajectory_file=TRAJECTORIES,
-        default_frame_rate=FPS,
-        default_unit=pedpy.TrajectoryUnit.CENTIMETER,
-    )
+    return load_tracked(TRAJECTORIES, fps=FPS)
 
 
 def entries(measured: pedpy.TrajectoryData) -> pd.DataFrame:
@@ -178,38 +174,20 @@ def simulate(measured: pedpy.TrajectoryData, *, seed: int) -> Replay:
             resolution=0.05,
             trajectory_writer=Hdf5TrajectoryWriter(path, every_nth_frame=STEPS_PER_FRAME),
         )  # fmt: skip
-        frames = people["frame"].to_numpy(dtype=np.int64)
-        xy = people[["x", "y"]].to_numpy(dtype=np.float64)
         exits = people["exit"].to_numpy(dtype=np.int64)
-        pending = list(range(len(people)))
-        wanted: list[int] = []
-        waits: list[float] = []
-        frame = 0
-        last = int(measured.data["frame"].max())
-        while frame <= last + EXTRA_FRAMES and (pending or sim.agent_count):
-            waiting = []
-            for k in pending:
-                if frames[k] > frame:
-                    waiting.append(k)
-                    continue
-                position = xy[k : k + 1]
-                gaps = np.hypot(*(sim.positions - position).T)
-                if gaps.size and gaps.min() < ENTRY_CLEARANCE_M:
-                    waiting.append(k)  # the spot is taken: try again next frame
-                    continue
-                sim.add_agents(positions=position, exit=int(exits[k]))
-                wanted.append(int(exits[k]))
-                waits.append((frame - int(frames[k])) / FPS)
-            pending = waiting
-            sim.step(STEPS_PER_FRAME)
-            frame += 1
+        added, waited = replay_entries(
+            sim, frames=people["frame"].to_numpy(dtype=np.int64),
+            positions=people[["x", "y"]].to_numpy(dtype=np.float64), exits=exits,
+            steps_per_frame=STEPS_PER_FRAME,
+            until_frame=int(measured.data["frame"].max()) + EXTRA_FRAMES,
+        )  # fmt: skip
         sim.close()
         return Replay(
             trajectory=pedpy.load_trajectory_from_ped_data_archive_hdf5(trajectory_file=path),
-            wanted=np.array(wanted, dtype=np.int64),
+            wanted=exits[added],
             used=sim.exits_used,
             exit_times=sim.exit_times,
-            entry_waits_s=np.array(waits),
+            entry_waits_s=waited / FPS,
         )
 
 

@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry import box
 
 from experiments import VALIDATION_DATA
+from experiments.inflow_replay import load_tracked, replay_entries
 from experiments.measured_diagrams import speed_band
 from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
 
@@ -51,11 +52,7 @@ class DiagramPoint:
 
 
 def load_run(run: str) -> pedpy.TrajectoryData:
-    return pedpy.load_trajectory(
-        trajectory_file=CORRIDOR / f"{run}.txt",
-        default_frame_rate=FPS,
-        default_unit=pedpy.TrajectoryUnit.CENTIMETER,
-    )
+    return load_tracked(CORRIDOR / f"{run}.txt", fps=FPS)
 
 
 def simulate_run(measured: pedpy.TrajectoryData, *, seed: int) -> pedpy.TrajectoryData:
@@ -69,23 +66,11 @@ def simulate_run(measured: pedpy.TrajectoryData, *, seed: int) -> pedpy.Trajecto
             resolution=0.05,
             trajectory_writer=Hdf5TrajectoryWriter(path, every_nth_frame=steps_per_frame),
         )  # fmt: skip
-        pending = list(first[["frame", "x", "y"]].itertuples(index=False))
-        frame = 0
-        last = int(measured.data["frame"].max())
-        while frame <= last + 400 and (pending or sim.agent_count):
-            waiting = []
-            for entry in pending:
-                if entry.frame > frame:
-                    waiting.append(entry)
-                    continue
-                position = np.array([[entry.x, entry.y]])
-                if sim.agent_count and np.min(np.hypot(*(sim.positions - position).T)) < 0.36:
-                    waiting.append(entry)  # the spot is taken: try again next frame
-                    continue
-                sim.add_agents(positions=position)
-            pending = waiting
-            sim.step(steps_per_frame)
-            frame += 1
+        replay_entries(
+            sim, frames=first["frame"].to_numpy(dtype=np.int64),
+            positions=first[["x", "y"]].to_numpy(dtype=np.float64), exits=None,
+            steps_per_frame=steps_per_frame, until_frame=int(measured.data["frame"].max()) + 400,
+        )  # fmt: skip
         sim.close()
         return pedpy.load_trajectory_from_ped_data_archive_hdf5(trajectory_file=path)
 
