@@ -225,7 +225,7 @@ def _run(args: argparse.Namespace) -> None:
 
 def _rank(args: argparse.Namespace) -> None:
     from experiments.ranking.compare import load_ranking
-    from experiments.ranking.rank import rank_scenario
+    from experiments.ranking.rank import format_interval, rank_scenario
     from scenarios.scenario_file import load_scenario
 
     for option in ("seeds", "shortlist"):
@@ -242,12 +242,10 @@ def _rank(args: argparse.Namespace) -> None:
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )  # fmt: skip
     for plan in ranking["plans"]:
-        t95 = plan["t95_s"]
         exposed = plan["exposed_above_aegl2"]["mean"]
         print(
-            f"{plan['rank']}. {plan['name']}: T95 {t95['mean']:.0f} s "
-            f"[{t95['ci_low']:.0f}, {t95['ci_high']:.0f}], above AEGL-2 {exposed:.0f}, "
-            f"lower bound {plan['lower_bound_s']:.0f} s"
+            f"{plan['rank']}. {plan['name']}: T95 {format_interval(plan['t95_s'])} s, "
+            f"above AEGL-2 {exposed:.0f}, lower bound {plan['lower_bound_s']:.0f} s"
         )
     if "compared_with" in ranking:
         print(ranking["compared_with"]["summary"])

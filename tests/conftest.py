@@ -74,4 +74,5 @@ def small_ranking(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=900,
     )
     assert result.returncode == 0, result.stderr
+    (out.parent / "rank_stderr.txt").write_text(result.stderr, encoding="utf-8")
     return out

@@ -262,7 +262,14 @@ def _intro(ranking: dict[str, Any]) -> str:
     best = ranking["plans"][0] if ranking["plans"] else None
     if best is None:
         return "No plan could be simulated."
-    return (
+    status = ranking.get("status", {})
+    provisional = (
+        f"PROVISIONAL: {status['seeds_done']} of {status['seeds']} seeds per plan so far "
+        f"({status['runs_done']} of {status['runs']} runs); the order may still change. "
+        if status.get("state") == "provisional"
+        else ""
+    )
+    return provisional + (
         f"{len(ranking['plans'])} plans simulated with {ranking['seeds_per_plan']} seeds each "
         f"for {ranking['people']:,} people; {len(ranking['screened_out'])} more screened out. "
         f"Recommended: {best['name']}. {best['explanation']} {ranking['summary']}"
@@ -336,7 +343,9 @@ def _curves_png(ranking: dict[str, Any], summaries: list[dict[str, Any]]) -> str
     return f'<img alt="evacuation curves" src="data:image/png;base64,{encoded}">'
 
 
-def _interval(metric: dict[str, float], digits: int = 0) -> str:
+def _interval(metric: dict[str, Any], digits: int = 0) -> str:
+    if metric["ci_low"] is None:
+        return f"{metric['mean']:.{digits}f} <small>(one run)</small>"
     return (
         f"{metric['mean']:.{digits}f} <small>[{metric['ci_low']:.{digits}f}, "
         f"{metric['ci_high']:.{digits}f}]</small>"

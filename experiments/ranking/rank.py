@@ -37,6 +37,7 @@ from experiments.ranking.plans import (
     ranking_context,
     scenario_plans,
 )
+from experiments.ranking.rounds import RoundTracker
 from experiments.ranking.screening import Screening, screen_plan, summarise
 from scenarios.population import SPEEDS_M_S
 from scenarios.ranking_settings import RankingSettings
@@ -101,10 +102,13 @@ def rank_scenario(
     say(f"screened {len(screened)} plans in {screening_s:.1f} s")
     chosen, dropped = choose_shortlist(screened, shortlist)
     # The members live in DIR/runs, each written whole (a run that fails leaves nothing), so
-    # that an interrupted ranking can be resumed; ranking.json and report.html are written last.
+    # that an interrupted ranking can be resumed; ranking.json and report.html are written after
+    # every complete round of seeds (provisional) and at the end.
     if not resume:
         shutil.rmtree(out_dir, ignore_errors=True)
     (out_dir / "runs").mkdir(parents=True, exist_ok=True)
+    # Round by round (seed k of every plan, then seed k + 1), so that a provisional ranking can
+    # be published whenever every plan has the same number of runs.
     jobs = [
         MemberJob(
             plan=item.plan.name,
@@ -112,42 +116,83 @@ def rank_scenario(
             scenario=apply_plan(scenario, item.plan, context.origins),
             folder=out_dir / "runs" / _slug(item.plan.name) / f"seed_{scenario.seed + k}",
         )
-        for item in chosen
         for k in range(seeds)
+        for item in chosen
     ]
+    index_of = {(job.plan, job.seed): k for k, job in enumerate(jobs)}
     kept = _kept_members(jobs) if resume else {}
     to_run = [job for k, job in enumerate(jobs) if k not in kept]
     say(
         f"simulating {len(chosen)} plans x {seeds} seeds = {len(jobs)} runs"
         + (f" ({len(kept)} kept from before)" if kept else "")
     )
-    done = [0]
+    finished: dict[int, dict[str, Any]] = dict(kept)
+    rounds = RoundTracker(runs_per_round=len(chosen), rounds=seeds)
+    history: list[dict[str, Any]] = []
+
+    def publish(final: bool) -> dict[str, Any]:
+        whole = rounds.complete * len(chosen)
+        summaries = [finished[k] for k in range(whole)]
+        ranking = build_ranking(
+            scenario, context, chosen, dropped, summaries, seeds=rounds.complete
+        )
+        wall = round(time.perf_counter() - started, 1)
+        order = [p["name"] for p in ranking["plans"]]
+        history.append({"seeds": rounds.complete, "wall_time_s": wall, "order": order})
+        ranking["status"] = {
+            "state": "final" if final else "provisional",
+            "seeds_done": rounds.complete,
+            "seeds": seeds,
+            "runs_done": len(finished),
+            "runs": len(jobs),
+        }
+        ranking["rounds"] = list(history)
+        ranking["wall_time_s"] = wall
+        ranking["screening_wall_time_s"] = round(screening_s, 2)
+        ranking["runs_kept_from_before"] = len(kept)
+        if final and compare_with is not None:
+            ranking["compared_with"] = compare_rankings(ranking, compare_with)
+        _write_whole(out_dir / "ranking.json", json.dumps(ranking, indent=2, ensure_ascii=False))
+        if report:
+            _write_report(ranking, context, chosen, summaries, out_dir)
+        if not final:
+            say(
+                f"provisional ranking after {rounds.complete} of {seeds} seeds per plan "
+                f"({wall:.0f} s): " + "; ".join(f"{k}. {name}" for k, name in enumerate(order, 1))
+            )
+        return ranking
+
+    for k in kept:
+        rounds.record(k // len(chosen))
+    if 0 < rounds.complete < seeds:
+        publish(final=False)
 
     def member_done(job: MemberJob, summary: dict[str, Any]) -> None:
-        done[0] += 1
-        say(f"[{done[0]}/{len(to_run)}] {job.plan}, seed {job.seed}: T95 {summary['t95_s']} s")
+        k = index_of[(job.plan, job.seed)]
+        finished[k] = summary
+        say(f"[{len(finished) - len(kept)}/{len(to_run)}] {job.plan}, seed {job.seed}: "
+            f"T95 {summary['t95_s']} s")  # fmt: skip
+        if rounds.record(k // len(chosen)) and rounds.complete < seeds:
+            publish(final=False)
 
-    fresh = iter(run_ensemble(to_run, workers=workers, scheduler=scheduler, on_done=member_done))
-    summaries = [kept[k] if k in kept else next(fresh) for k in range(len(jobs))]
-    ranking = build_ranking(scenario, context, chosen, dropped, summaries, seeds=seeds)
-    ranking["wall_time_s"] = round(time.perf_counter() - started, 1)
-    ranking["screening_wall_time_s"] = round(screening_s, 2)
-    ranking["runs_kept_from_before"] = len(kept)
-    if compare_with is not None:
-        ranking["compared_with"] = compare_rankings(ranking, compare_with)
-    _write_whole(out_dir / "ranking.json", json.dumps(ranking, indent=2, ensure_ascii=False))
-    if report:
-        routes = {
-            item.plan.name: {
-                origin: [context.network.xy[n] for n in path]
-                for origin, path in item.screening.routes.items()
-            }
-            for item in chosen
+    run_ensemble(to_run, workers=workers, scheduler=scheduler, on_done=member_done)
+    return publish(final=True)
+
+
+def _write_report(
+    ranking: dict[str, Any], context: RankingContext, chosen: list[ScreenedPlan],
+    summaries: list[dict[str, Any]], out_dir: Path,
+) -> None:  # fmt: skip
+    routes = {
+        item.plan.name: {
+            origin: [context.network.xy[n] for n in path]
+            for origin, path in item.screening.routes.items()
         }
-        temporary = out_dir / "report.html.partial"
-        write_report(ranking, context, summaries, routes, temporary)
-        temporary.replace(out_dir / "report.html")
-    return ranking
+        for item in chosen
+    }
+    temporary = out_dir / "report.html.partial"
+    write_report(ranking, context, summaries, routes, temporary)
+    temporary.replace(out_dir / "report.html")
 
 
 def _write_whole(path: Path, text: str) -> None:
@@ -261,19 +306,28 @@ def _screened_harm(item: ScreenedPlan) -> tuple[float, float]:
     return (round(s.estimated_fatalities, 1), round(s.estimated_above_aegl2, -1))
 
 
-def interval(values: list[float], *, upper: float = math.inf) -> dict[str, float]:
+def interval(values: list[float], *, upper: float = math.inf) -> dict[str, float | None]:
     """Mean and the 95 % confidence interval of the mean (Student t; the metrics are never
-    negative, so neither is the interval, and it ends at `upper`, e.g. the number of people)."""
+    negative, so neither is the interval, and it ends at `upper`, e.g. the number of people).
+    One run gives no interval: its ends are None."""
     data = np.asarray(values, dtype=float)
     mean = float(data.mean())
-    half = 0.0
-    if data.size >= 2:
-        half = float(stats.t.ppf(0.975, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
+    if data.size < 2:
+        return {"mean": round(mean, 2), "ci_low": None, "ci_high": None}
+    half = float(stats.t.ppf(0.975, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
     return {
         "mean": round(mean, 2),
         "ci_low": round(max(mean - half, 0.0), 2),
         "ci_high": round(min(mean + half, upper), 2),
     }
+
+
+def format_interval(metric: dict[str, Any], digits: int = 0) -> str:
+    """'1682 [1634, 1729]', or '1682 (one run)' where there is no interval."""
+    mean = f"{metric['mean']:.{digits}f}"
+    if metric["ci_low"] is None:
+        return f"{mean} (one run)"
+    return f"{mean} [{metric['ci_low']:.{digits}f}, {metric['ci_high']:.{digits}f}]"
 
 
 def build_ranking(
@@ -405,7 +459,11 @@ def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> st
             f"({entry['evacuated']['mean']:,.0f} out by then)"
         )
     else:
-        clearance = f"T95 {t95['mean']:.0f} s (95 % CI {t95['ci_low']:.0f}-{t95['ci_high']:.0f})"
+        clearance = (
+            f"T95 {t95['mean']:.0f} s (one run, no interval)"
+            if t95["ci_low"] is None
+            else f"T95 {t95['mean']:.0f} s (95 % CI {t95['ci_low']:.0f}-{t95['ci_high']:.0f})"
+        )
     facts = (
         clearance
         + (f", {exposed['mean']:.0f} people above AEGL-2" if exposed["mean"] > 0 else "")
@@ -449,10 +507,16 @@ def _value(entry: dict[str, Any], metric: str) -> float:
 
 
 def _separated(better: dict[str, Any], worse: dict[str, Any], metric: str) -> bool:
+    """Whether the intervals of the deciding metric do not overlap (never, without intervals)."""
     if metric == "harm":
+        parts = ("expected_fatalities", "casualties")
+        if any(plan[p]["ci_low"] is None for plan in (better, worse) for p in parts):
+            return False
         high = better["expected_fatalities"]["ci_high"] + better["casualties"]["ci_high"]
         low = worse["expected_fatalities"]["ci_low"] + worse["casualties"]["ci_low"]
         return bool(high < low)
+    if better[metric]["ci_low"] is None or worse[metric]["ci_low"] is None:
+        return False
     if metric == "evacuated":  # more is better
         return bool(better[metric]["ci_low"] > worse[metric]["ci_high"])
     return bool(better[metric]["ci_high"] < worse[metric]["ci_low"])

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments.ranking.rank import explain, interval, order_key, what_decides
+from experiments.ranking.rank import explain, format_interval, interval, order_key, what_decides
 from tests.evac.test_cli import assert_one_line_error, evac
 
 METRICS = ("t95_s", "exposed_above_aegl2", "expected_fatalities", "casualties",
@@ -24,13 +24,18 @@ def test_interval_is_the_student_t_interval_of_the_mean() -> None:
     got = interval(values)
     half = stats.t.ppf(0.975, 4) * np.std(values, ddof=1) / math.sqrt(5)
     assert got["mean"] == pytest.approx(np.mean(values), abs=0.01)
+    assert got["ci_low"] is not None and got["ci_high"] is not None
     assert got["ci_low"] == pytest.approx(np.mean(values) - half, abs=0.01)
     assert got["ci_high"] == pytest.approx(np.mean(values) + half, abs=0.01)
     assert interval([0.0, 0.0, 3.0])["ci_low"] == 0.0  # counts are never negative
-    assert interval([7.0]) == {"mean": 7.0, "ci_low": 7.0, "ci_high": 7.0}
+    # One run gives no interval (not a zero-width one).
+    assert interval([7.0]) == {"mean": 7.0, "ci_low": None, "ci_high": None}
+    assert format_interval(interval([7.0])) == "7 (one run)"
+    assert format_interval(interval([10.0, 12.0])) == "11 [0, 24]"  # 11 ± 12.7, not below 0
     # Nearly everyone out in every run: the interval does not go past the whole crowd.
     assert interval([15000.0, 14990.0, 15000.0], upper=15000.0)["ci_high"] == 15000.0
-    assert interval([15000.0, 14990.0, 15000.0])["ci_high"] > 15000.0
+    unbounded = interval([15000.0, 14990.0, 15000.0])["ci_high"]
+    assert unbounded is not None and unbounded > 15000.0
 
 
 def test_ranking_json(small_ranking: Path) -> None:
@@ -69,6 +74,18 @@ def test_ranking_json(small_ranking: Path) -> None:
     # Every member's own summary is kept.
     runs = sorted((small_ranking / "runs").glob("*/seed_*/summary.json"))
     assert len(runs) == 2 * len(plans)
+    # Seed by seed: a provisional ranking after the first seed of every plan, then the final.
+    assert ranking["status"] == {"state": "final", "seeds_done": 2, "seeds": 2, "runs_done": 10,
+                                 "runs": 10}  # fmt: skip
+    first, last = ranking["rounds"]
+    assert first["seeds"] == 1 and last["seeds"] == 2
+    assert sorted(first["order"]) == sorted(names)
+    assert last["order"] == [p["name"] for p in plans]
+    assert 0 < first["wall_time_s"] < last["wall_time_s"] == ranking["wall_time_s"]
+    said = (small_ranking.parent / "rank_stderr.txt").read_text(encoding="utf-8")
+    provisional = [line for line in said.splitlines() if line.startswith("provisional ranking")]
+    assert len(provisional) == 1 and "after 1 of 2 seeds per plan" in provisional[0]
+    assert all(name in provisional[0] for name in first["order"])
 
 
 def test_rank_needs_a_site_scenario(tmp_path: Path) -> None:
@@ -113,6 +130,13 @@ def test_the_order_and_its_reasons_follow_the_hazard() -> None:
     assert what_decides(clean).startswith("The clearance time decides the order: nobody is hurt")
     assert explain(clean[0], clean, 1).startswith("Ranks first")
     assert "clearly ahead" in explain(clean[0], clean, 1)
+    # One run per plan (a provisional ranking): no interval, so never "clearly ahead".
+    for entry in clean:
+        for metric in ("t95_s", "exposed_above_aegl2", "expected_fatalities", "casualties"):
+            entry[metric].update(ci_low=None, ci_high=None)
+    assert "T95 1500 s (one run, no interval)" in explain(clean[0], clean, 1)
+    assert "the order of the top plans is not certain" in explain(clean[0], clean, 1)
+    assert "(the intervals overlap)" in explain(clean[1], clean, 2)
 
 
 def test_a_wrong_hand_written_plan_is_named_before_anything_runs(tmp_path: Path) -> None:
