@@ -476,17 +476,23 @@ def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> st
         certain = ""
         if runner_up is not None:
             metric = _deciding_metric(entry, runner_up)
-            certain = (
-                " (clearly ahead of the next plan)"
-                if _separated(entry, runner_up, metric)
-                else f" (the intervals of the next plan overlap on {_words(metric)}: "
-                "the order of the top plans is not certain)"
-            )
+            if not _has_intervals(entry, runner_up, metric):
+                certain = " (one run per plan, no intervals yet: the order is not certain)"
+            elif _separated(entry, runner_up, metric):
+                certain = " (clearly ahead of the next plan)"
+            else:
+                certain = (
+                    f" (the intervals of the next plan overlap on {_words(metric)}: "
+                    "the order of the top plans is not certain)"
+                )
         return f"Ranks first: {facts}{where}{certain}."
     above = plans[rank - 2]
     metric = _deciding_metric(above, entry)
     mine, theirs = _value(entry, metric), _value(above, metric)
-    certain = "" if _separated(above, entry, metric) else " (the intervals overlap)"
+    if not _has_intervals(above, entry, metric):
+        certain = " (one run each, no intervals yet)"
+    else:
+        certain = "" if _separated(above, entry, metric) else " (the intervals overlap)"
     return (
         f"Ranks {rank} behind '{above['name']}' on {_words(metric)}: {mine:.0f} against "
         f"{theirs:.0f}{certain}; {facts}{where}."
@@ -506,17 +512,18 @@ def _value(entry: dict[str, Any], metric: str) -> float:
     return harm(entry) if metric == "harm" else float(entry[metric]["mean"])
 
 
+def _has_intervals(better: dict[str, Any], worse: dict[str, Any], metric: str) -> bool:
+    """Whether both plans have intervals of the deciding metric (not from a single run)."""
+    parts = ("expected_fatalities", "casualties") if metric == "harm" else (metric,)
+    return all(plan[p]["ci_low"] is not None for plan in (better, worse) for p in parts)
+
+
 def _separated(better: dict[str, Any], worse: dict[str, Any], metric: str) -> bool:
-    """Whether the intervals of the deciding metric do not overlap (never, without intervals)."""
+    """Whether the intervals of the deciding metric do not overlap (see _has_intervals)."""
     if metric == "harm":
-        parts = ("expected_fatalities", "casualties")
-        if any(plan[p]["ci_low"] is None for plan in (better, worse) for p in parts):
-            return False
         high = better["expected_fatalities"]["ci_high"] + better["casualties"]["ci_high"]
         low = worse["expected_fatalities"]["ci_low"] + worse["casualties"]["ci_low"]
         return bool(high < low)
-    if better[metric]["ci_low"] is None or worse[metric]["ci_low"] is None:
-        return False
     if metric == "evacuated":  # more is better
         return bool(better[metric]["ci_low"] > worse[metric]["ci_high"])
     return bool(better[metric]["ci_high"] < worse[metric]["ci_low"])

@@ -135,8 +135,10 @@ def test_the_order_and_its_reasons_follow_the_hazard() -> None:
         for metric in ("t95_s", "exposed_above_aegl2", "expected_fatalities", "casualties"):
             entry[metric].update(ci_low=None, ci_high=None)
     assert "T95 1500 s (one run, no interval)" in explain(clean[0], clean, 1)
-    assert "the order of the top plans is not certain" in explain(clean[0], clean, 1)
-    assert "(the intervals overlap)" in explain(clean[1], clean, 2)
+    assert "one run per plan, no intervals yet: the order is not certain" in explain(
+        clean[0], clean, 1
+    )
+    assert "(one run each, no intervals yet)" in explain(clean[1], clean, 2)
 
 
 def test_a_wrong_hand_written_plan_is_named_before_anything_runs(tmp_path: Path) -> None:
