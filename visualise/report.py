@@ -57,6 +57,7 @@ def write_report(
         bundle=_deck_bundle(),
         deck_json=deck.to_json(),
         heading=html.escape(ranking["scenario"]),
+        status=status_banner(ranking),
         intro=html.escape(_intro(ranking)),
         legend=_legend(ranking, context),
         curves=_curves_png(ranking, summaries),
@@ -258,19 +259,26 @@ def _lonlat_ring(frame: LocalFrame, polygon: Polygon) -> list[list[float]]:
     return ring
 
 
+def status_banner(ranking: dict[str, Any]) -> str:
+    """The banner of a provisional ranking (written before all seeds are in); empty when final."""
+    status = ranking.get("status", {})
+    if status.get("state") != "provisional":
+        return ""
+    return (
+        f'<p class="provisional"><b>PROVISIONAL</b>: {status["seeds_done"]} of '
+        f"{status['seeds']} seeds per plan so far ({status['runs_done']} of {status['runs']} "
+        "runs); the order may still change. This page is rewritten after every round of seeds."
+        "</p>"
+    )
+
+
 def _intro(ranking: dict[str, Any]) -> str:
     best = ranking["plans"][0] if ranking["plans"] else None
     if best is None:
         return "No plan could be simulated."
-    status = ranking.get("status", {})
-    provisional = (
-        f"PROVISIONAL: {status['seeds_done']} of {status['seeds']} seeds per plan so far "
-        f"({status['runs_done']} of {status['runs']} runs); the order may still change. "
-        if status.get("state") == "provisional"
-        else ""
-    )
-    return provisional + (
-        f"{len(ranking['plans'])} plans simulated with {ranking['seeds_per_plan']} seeds each "
+    seeds = ranking["seeds_per_plan"]
+    return (
+        f"{len(ranking['plans'])} plans simulated with {seeds} seed{'s' * (seeds != 1)} each "
         f"for {ranking['people']:,} people; {len(ranking['screened_out'])} more screened out. "
         f"Recommended: {best['name']}. {best['explanation']} {ranking['summary']}"
     )
@@ -433,12 +441,14 @@ th {{ background: #eee; }}
 .swatch {{ display: inline-block; width: 14px; height: 10px; margin-right: 6px; }}
 .round {{ border-radius: 50%; width: 10px; }}
 small {{ color: #555; }}
+.provisional {{ background: #fff3cd; border: 1px solid #e0b000; padding: 6px 10px; }}
 </style>
 <script>{bundle}</script>
 </head>
 <body>
 <header>
 <h1>{heading}</h1>
+{status}
 <p>{intro}</p>
 <p><small>Order: {criterion}. Intervals are 95 % confidence intervals of the mean over the
 seeds. Lower bound: the network screening's bound on T95 (no run can clear faster).

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from visualise.browser import visit
+from visualise.report import status_banner
 
 
 def test_report_draws_offline_in_chromium(small_ranking: Path) -> None:
@@ -15,6 +16,7 @@ def test_report_draws_offline_in_chromium(small_ranking: Path) -> None:
     markup = re.sub(r"<script>.*?</script>", "", page.read_text(encoding="utf-8"), flags=re.S)
     sources = re.findall(r"(?:src|href)=[\"']([^\"']*)", markup)
     assert all(source.startswith("data:") for source in sources), sources
+    assert "PROVISIONAL" not in markup  # the last write is the final ranking
     seen = visit(page)
     assert seen.console_errors == []
     assert seen.network_requests == []
@@ -23,3 +25,12 @@ def test_report_draws_offline_in_chromium(small_ranking: Path) -> None:
     assert seen.colours >= 6  # land, water, buildings, routes, plume: not a blank canvas
     ranking = json.loads((small_ranking / "ranking.json").read_text(encoding="utf-8"))
     assert seen.table_rows == len(ranking["plans"])
+
+
+def test_a_provisional_ranking_says_so() -> None:
+    status = {"state": "provisional", "seeds_done": 1, "seeds": 5, "runs_done": 6, "runs": 30}
+    banner = status_banner({"status": status})
+    assert "PROVISIONAL" in banner and "1 of 5 seeds per plan" in banner
+    assert "(6 of 30 runs)" in banner
+    assert status_banner({"status": {**status, "state": "final"}}) == ""
+    assert status_banner({}) == ""  # a ranking written before rankings had a status
