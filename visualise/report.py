@@ -277,10 +277,16 @@ def _intro(ranking: dict[str, Any]) -> str:
     if best is None:
         return "No plan could be simulated."
     seeds = ranking["seeds_per_plan"]
+    since = ranking.get("order_unchanged_since_seeds")
+    settled = (
+        f" The order has been the same since {since} seed{'s' * (since != 1)} per plan."
+        if since is not None and since < seeds
+        else ""
+    )
     return (
         f"{len(ranking['plans'])} plans simulated with {seeds} seed{'s' * (seeds != 1)} each "
         f"for {ranking['people']:,} people; {len(ranking['screened_out'])} more screened out. "
-        f"Recommended: {best['name']}. {best['explanation']} {ranking['summary']}"
+        f"Recommended: {best['name']}. {best['explanation']} {ranking['summary']}{settled}"
     )
 
 

@@ -37,7 +37,7 @@ from experiments.ranking.plans import (
     ranking_context,
     scenario_plans,
 )
-from experiments.ranking.rounds import RoundTracker
+from experiments.ranking.rounds import RoundTracker, unchanged_since
 from experiments.ranking.screening import Screening, screen_plan, summarise
 from scenarios.population import SPEEDS_M_S
 from scenarios.ranking_settings import RankingSettings
@@ -147,6 +147,7 @@ def rank_scenario(
             "runs": len(jobs),
         }
         ranking["rounds"] = list(history)
+        ranking["order_unchanged_since_seeds"] = unchanged_since(history)
         ranking["wall_time_s"] = wall
         ranking["screening_wall_time_s"] = round(screening_s, 2)
         ranking["runs_kept_from_before"] = len(kept)

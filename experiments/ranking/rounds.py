@@ -8,6 +8,7 @@ in, and a commander has a first answer after the first round instead of after th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -36,3 +37,16 @@ class RoundTracker:
         while self.complete < self.rounds and self._finished[self.complete] == self.runs_per_round:
             self.complete += 1
         return self.complete > before
+
+
+def unchanged_since(history: list[dict[str, Any]]) -> int | None:
+    """The number of seeds per plan after which the order (`order` of each round in `history`,
+    oldest first) has stayed what it is in the last round; None without rounds."""
+    if not history:
+        return None
+    since = history[-1]["seeds"]
+    for entry in reversed(history[:-1]):
+        if entry["order"] != history[-1]["order"]:
+            break
+        since = entry["seeds"]
+    return int(since)

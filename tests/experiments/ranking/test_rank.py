@@ -82,6 +82,8 @@ def test_ranking_json(small_ranking: Path) -> None:
     assert sorted(first["order"]) == sorted(names)
     assert last["order"] == [p["name"] for p in plans]
     assert 0 < first["wall_time_s"] < last["wall_time_s"] == ranking["wall_time_s"]
+    settled = 1 if first["order"] == last["order"] else 2
+    assert ranking["order_unchanged_since_seeds"] == settled
     said = (small_ranking.parent / "rank_stderr.txt").read_text(encoding="utf-8")
     provisional = [line for line in said.splitlines() if line.startswith("provisional ranking")]
     assert len(provisional) == 1 and "after 1 of 2 seeds per plan" in provisional[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.ranking.rounds import RoundTracker
+from experiments.ranking.rounds import RoundTracker, unchanged_since
 
 
 def test_a_round_is_complete_when_all_its_runs_and_those_before_are_in() -> None:
@@ -32,3 +32,12 @@ def test_impossible_counts_are_refused() -> None:
         rounds.record(2)
     with pytest.raises(ValueError, match="at least one run per round"):
         RoundTracker(runs_per_round=0, rounds=2)
+
+
+def test_the_order_is_unchanged_since_the_first_round_that_has_the_last_order() -> None:
+    history = [{"seeds": 1, "order": ["a", "b"]}, {"seeds": 2, "order": ["b", "a"]},
+               {"seeds": 3, "order": ["a", "b"]}, {"seeds": 4, "order": ["a", "b"]}]  # fmt: skip
+    assert unchanged_since(history) == 3  # not 1: the order changed in between
+    assert unchanged_since(history[:2]) == 2
+    assert unchanged_since([{"seeds": 1, "order": ["a"]}, {"seeds": 2, "order": ["a"]}]) == 1
+    assert unchanged_since([]) is None
