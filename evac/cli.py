@@ -244,7 +244,7 @@ def _rank(args: argparse.Namespace) -> None:
     for plan in ranking["plans"]:
         exposed = plan["exposed_above_aegl2"]["mean"]
         print(
-            f"{plan['rank']}. {plan['name']}: T95 {format_interval(plan['t95_s'])} s, "
+            f"{plan['rank']}. {plan['name']}: T95 {format_interval(plan['t95_s'], unit=' s')}, "
             f"above AEGL-2 {exposed:.0f}, lower bound {plan['lower_bound_s']:.0f} s"
         )
     if "compared_with" in ranking:

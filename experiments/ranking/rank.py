@@ -323,9 +323,9 @@ def interval(values: list[float], *, upper: float = math.inf) -> dict[str, float
     }
 
 
-def format_interval(metric: dict[str, Any], digits: int = 0) -> str:
-    """'1682 [1634, 1729]', or '1682 (one run)' where there is no interval."""
-    mean = f"{metric['mean']:.{digits}f}"
+def format_interval(metric: dict[str, Any], *, digits: int = 0, unit: str = "") -> str:
+    """'1682 s [1634, 1729]', or '1682 s (one run)' where there is no interval (unit ' s')."""
+    mean = f"{metric['mean']:.{digits}f}{unit}"
     if metric["ci_low"] is None:
         return f"{mean} (one run)"
     return f"{mean} [{metric['ci_low']:.{digits}f}, {metric['ci_high']:.{digits}f}]"

@@ -30,7 +30,7 @@ def test_interval_is_the_student_t_interval_of_the_mean() -> None:
     assert interval([0.0, 0.0, 3.0])["ci_low"] == 0.0  # counts are never negative
     # One run gives no interval (not a zero-width one).
     assert interval([7.0]) == {"mean": 7.0, "ci_low": None, "ci_high": None}
-    assert format_interval(interval([7.0])) == "7 (one run)"
+    assert format_interval(interval([7.0]), unit=" s") == "7 s (one run)"
     assert format_interval(interval([10.0, 12.0])) == "11 [0, 24]"  # 11 ± 12.7, not below 0
     # Nearly everyone out in every run: the interval does not go past the whole crowd.
     assert interval([15000.0, 14990.0, 15000.0], upper=15000.0)["ci_high"] == 15000.0
