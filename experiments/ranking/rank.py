@@ -37,7 +37,7 @@ from experiments.ranking.plans import (
     ranking_context,
     scenario_plans,
 )
-from experiments.ranking.rounds import RoundTracker, unchanged_since
+from experiments.ranking.rounds import complete_rounds, unchanged_since
 from experiments.ranking.screening import Screening, screen_plan, summarise
 from scenarios.population import SPEEDS_M_S
 from scenarios.ranking_settings import RankingSettings
@@ -127,21 +127,21 @@ def rank_scenario(
         + (f" ({len(kept)} kept from before)" if kept else "")
     )
     finished: dict[int, dict[str, Any]] = dict(kept)
-    rounds = RoundTracker(runs_per_round=len(chosen), rounds=seeds)
     history: list[dict[str, Any]] = []
 
+    def whole_rounds() -> int:
+        return complete_rounds(finished, runs_per_round=len(chosen), rounds=seeds)
+
     def publish(final: bool) -> dict[str, Any]:
-        whole = rounds.complete * len(chosen)
-        summaries = [finished[k] for k in range(whole)]
-        ranking = build_ranking(
-            scenario, context, chosen, dropped, summaries, seeds=rounds.complete
-        )
+        done = whole_rounds()
+        summaries = [finished[k] for k in range(done * len(chosen))]
+        ranking = build_ranking(scenario, context, chosen, dropped, summaries, seeds=done)
         wall = round(time.perf_counter() - started, 1)
         order = [p["name"] for p in ranking["plans"]]
-        history.append({"seeds": rounds.complete, "wall_time_s": wall, "order": order})
+        history.append({"seeds": done, "wall_time_s": wall, "order": order})
         ranking["status"] = {
             "state": "final" if final else "provisional",
-            "seeds_done": rounds.complete,
+            "seeds_done": done,
             "seeds": seeds,
             "runs_done": len(finished),
             "runs": len(jobs),
@@ -158,22 +158,20 @@ def rank_scenario(
             _write_report(ranking, context, chosen, summaries, out_dir)
         if not final:
             say(
-                f"provisional ranking after {rounds.complete} of {seeds} seeds per plan "
+                f"provisional ranking after {done} of {seeds} seeds per plan "
                 f"({wall:.0f} s): " + "; ".join(f"{k}. {name}" for k, name in enumerate(order, 1))
             )
         return ranking
 
-    for k in kept:
-        rounds.record(k // len(chosen))
-    if 0 < rounds.complete < seeds:
+    if 0 < whole_rounds() < seeds:
         publish(final=False)
 
     def member_done(job: MemberJob, summary: dict[str, Any]) -> None:
-        k = index_of[(job.plan, job.seed)]
-        finished[k] = summary
+        before = whole_rounds()
+        finished[index_of[(job.plan, job.seed)]] = summary
         say(f"[{len(finished) - len(kept)}/{len(to_run)}] {job.plan}, seed {job.seed}: "
             f"T95 {summary['t95_s']} s")  # fmt: skip
-        if rounds.record(k // len(chosen)) and rounds.complete < seeds:
+        if before < whole_rounds() < seeds:
             publish(final=False)
 
     run_ensemble(to_run, workers=workers, scheduler=scheduler, on_done=member_done)

@@ -7,36 +7,21 @@ in, and a commander has a first answer after the first round instead of after th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
 from typing import Any
 
 
-@dataclass
-class RoundTracker:
-    """Counts finished runs per round; `complete` is how many leading rounds are whole."""
-
-    runs_per_round: int
-    rounds: int
-    complete: int = field(default=0, init=False)
-    _finished: list[int] = field(default_factory=list, init=False)
-
-    def __post_init__(self) -> None:
-        if self.runs_per_round < 1 or self.rounds < 1:
-            raise ValueError("a round tracker needs at least one run per round and one round")
-        self._finished = [0] * self.rounds
-
-    def record(self, round_index: int) -> bool:
-        """One run of `round_index` finished; True when that completes one or more further
-        leading rounds (a later round can finish before an earlier one)."""
-        if not 0 <= round_index < self.rounds:
-            raise ValueError(f"round {round_index} is not in 0..{self.rounds - 1}")
-        if self._finished[round_index] == self.runs_per_round:
-            raise ValueError(f"round {round_index} already has all {self.runs_per_round} runs")
-        self._finished[round_index] += 1
-        before = self.complete
-        while self.complete < self.rounds and self._finished[self.complete] == self.runs_per_round:
-            self.complete += 1
-        return self.complete > before
+def complete_rounds(finished: Collection[int], *, runs_per_round: int, rounds: int) -> int:
+    """How many leading rounds are whole, given the indices of the finished runs (run k belongs
+    to round k // runs_per_round; a later round can finish before an earlier one)."""
+    if runs_per_round < 1:
+        raise ValueError("a round needs at least one run")
+    whole = 0
+    while whole < rounds and all(
+        whole * runs_per_round + k in finished for k in range(runs_per_round)
+    ):
+        whole += 1
+    return whole
 
 
 def unchanged_since(history: list[dict[str, Any]]) -> int | None:
