@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +186,36 @@ def test_resume_keeps_every_matching_run(small_ranking: Path) -> None:
     ]
     page = (small_ranking / "report.html").read_text(encoding="utf-8")
     assert '<section id="comparison"><h2>Compared with ammonia_worst_case</h2>' in page
+
+
+def test_resume_publishes_the_rounds_already_whole_then_runs_the_rest(
+    small_ranking: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import SMALL_RANKING_OVERRIDES
+
+    out = tmp_path / "interrupted"
+    shutil.copytree(small_ranking, out)
+    before = json.loads((out / "ranking.json").read_text(encoding="utf-8"))
+    lost = sorted((out / "runs").glob("*/seed_1"))[0]  # as if stopped before this run ended
+    shutil.rmtree(lost)
+    overrides = [arg for o in SMALL_RANKING_OVERRIDES for arg in ("--set", o)]
+    result = evac(
+        "rank", "ammonia_worst_case", "--out", str(out), "--seeds", "2", "--shortlist", "4",
+        "--workers", "0", "--resume", *overrides, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    runs = 2 * len(before["plans"])
+    lines = result.stderr.splitlines()
+    assert f"simulating 5 plans x 2 seeds = {runs} runs ({runs - 1} kept from before)" in lines
+    # The first round is whole from the start: published before the missing run is run again.
+    first = next(k for k, line in enumerate(lines) if line.startswith("provisional ranking"))
+    rerun = next(k for k, line in enumerate(lines) if line.startswith("[1/1] "))
+    assert first < rerun and "after 1 of 2 seeds per plan" in lines[first]
+    after = json.loads((out / "ranking.json").read_text(encoding="utf-8"))
+    assert after["status"]["state"] == "final" and after["runs_kept_from_before"] == runs - 1
+    assert [r["seeds"] for r in after["rounds"]] == [1, 2]
+    # Same seed, same result: the run made again gives the ranking it gave the first time.
+    assert [(p["name"], p["t95_s"], p["exposed_above_aegl2"]) for p in after["plans"]] == [
+        (p["name"], p["t95_s"], p["exposed_above_aegl2"]) for p in before["plans"]
+    ]
+    assert (lost / "summary.json").is_file()
