@@ -30,10 +30,12 @@ def replay_entries(
     exits: npt.NDArray[np.int64] | None,
     steps_per_frame: int,
     until_frame: int,
+    desired_speeds: npt.NDArray[np.float64] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Step `sim` one measured frame at a time, adding person k at positions[k] from frames[k]
-    on (bound for exits[k], or the model's exit choice when None); an entry waits while its spot
-    is taken. Stops when everyone has entered and left, or after `until_frame`.
+    on (bound for exits[k], or the model's exit choice when None; walking at desired_speeds[k],
+    or the model's Weidmann speeds when None); an entry waits while its spot is taken. Stops
+    when everyone has entered and left, or after `until_frame`.
 
     Returns, in the order added (= simulated ids): the person added, and how many frames its
     entry waited."""
@@ -52,7 +54,11 @@ def replay_entries(
             if gaps.size and gaps.min() < ENTRY_CLEARANCE_M:
                 waiting.append(k)  # the spot is taken: try again next frame
                 continue
-            sim.add_agents(positions=position, exit=None if exits is None else int(exits[k]))
+            sim.add_agents(
+                positions=position,
+                exit=None if exits is None else int(exits[k]),
+                desired_speed=None if desired_speeds is None else float(desired_speeds[k]),
+            )
             added.append(k)
             waited.append(frame - int(frames[k]))
         pending = waiting

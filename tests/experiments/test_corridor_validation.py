@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.corridor_validation import CORRIDOR, validate
+from experiments.corridor_validation import CORRIDOR, campaign_free_speeds, validate
 
 pytestmark = pytest.mark.skipif(not CORRIDOR.exists(), reason="shared/validation is missing")
 
@@ -17,3 +17,15 @@ def test_replayed_corridor_runs() -> None:
         # speed and 35 % of the measured density in the steady state. A regression fails here.
         assert abs(point.simulated_speed / point.measured_speed - 1) <= 0.25, point
         assert abs(point.simulated_density / point.measured_density - 1) <= 0.35, point
+
+
+@pytest.mark.slow
+def test_the_campaigns_own_free_speeds_bring_the_moderate_density_run_near_the_measured() -> None:
+    mean, sd = campaign_free_speeds()
+    assert 1.3 < mean < 1.7 and 0.1 < sd < 0.35  # students in a laboratory corridor
+    run = ("uo-100-180-180",)
+    (weidmann,) = validate(run)
+    (campaign,) = validate(run, free_speeds=(mean, sd))
+    # docs/validation/corridor_zhang2011.md: -24 % with Weidmann's speeds, -5 % with these.
+    assert weidmann.simulated_speed / weidmann.measured_speed - 1 < -0.15, weidmann
+    assert abs(campaign.simulated_speed / campaign.measured_speed - 1) <= 0.12, campaign
