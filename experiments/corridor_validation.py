@@ -28,7 +28,8 @@ from experiments.measured_diagrams import speed_band
 from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
 
 CORRIDOR = VALIDATION_DATA / "experiments" / "uni_directional_corridor"
-FREE_FLOW_RUN = CORRIDOR / "traj_UNI_CORR_500_01.txt"  # metres, 25 fps, walking -x
+FREE_FLOW_RUN = CORRIDOR / "traj_UNI_CORR_500_01.txt"  # metres, walking -x
+FREE_FLOW_FPS = 25.0
 DIAGRAM_3M = VALIDATION_DATA / "fundamental_diagrams" / "3test_UO" / "data"
 AREA = shapely.from_wkt(
     "POLYGON ((2.8 -6.5, 2.8 -4, 1.8 -4, 1.8 4, 2.8 4, 2.8 8, -1 8, -1 4, 0 4, 0 -4, -1 -4, "
@@ -70,7 +71,7 @@ def campaign_free_speeds() -> tuple[float, float]:
         track = track[np.argsort(track[:, 1])]
         passed_in, passed_out = track[track[:, 2] <= 2.0], track[track[:, 2] <= -2.0]
         if len(passed_in) and len(passed_out):
-            speeds.append(4.0 / ((passed_out[0, 1] - passed_in[0, 1]) / 25.0))
+            speeds.append(4.0 / ((passed_out[0, 1] - passed_in[0, 1]) / FREE_FLOW_FPS))
     return float(np.mean(speeds)), float(np.std(speeds, ddof=1))
 
 
