@@ -225,7 +225,7 @@ def _run(args: argparse.Namespace) -> None:
 
 def _rank(args: argparse.Namespace) -> None:
     from experiments.ranking.compare import load_ranking
-    from experiments.ranking.rank import format_interval, rank_scenario
+    from experiments.ranking.rank import clearance_text, rank_scenario
     from scenarios.scenario_file import load_scenario
 
     for option in ("seeds", "shortlist"):
@@ -244,7 +244,7 @@ def _rank(args: argparse.Namespace) -> None:
     for plan in ranking["plans"]:
         exposed = plan["exposed_above_aegl2"]["mean"]
         print(
-            f"{plan['rank']}. {plan['name']}: T95 {format_interval(plan['t95_s'], unit=' s')}, "
+            f"{plan['rank']}. {plan['name']}: {clearance_text(plan)}, "
             f"above AEGL-2 {exposed:.0f}, lower bound {plan['lower_bound_s']:.0f} s"
         )
     if "compared_with" in ranking:

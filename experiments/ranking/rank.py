@@ -329,6 +329,19 @@ def format_interval(metric: dict[str, Any], *, digits: int = 0, unit: str = "") 
     return f"{mean} [{metric['ci_low']:.{digits}f}, {metric['ci_high']:.{digits}f}]"
 
 
+def clearance_text(entry: dict[str, Any]) -> str:
+    """A ranked plan's T95 in a line: with its interval, or '> 2400 s' when no run got 95 % out
+    within the run's duration (the mean of such runs is only the duration)."""
+    t95, runs, cut = entry["t95_s"], len(entry["seeds"]), entry["censored_seeds"]
+    if censored(entry):
+        return (
+            f"T95 > {t95['mean']:.0f} s (no run got 95 % out; "
+            f"{entry['evacuated']['mean']:.0f} out by then)"
+        )
+    text = f"T95 {format_interval(t95, unit=' s')}"
+    return text + (f" ({cut} of {runs} runs did not reach 95 %: too low)" if cut else "")
+
+
 def build_ranking(
     scenario: Scenario,
     context: RankingContext,

@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments.ranking.rank import explain, format_interval, interval, order_key, what_decides
+from experiments.ranking.rank import (
+    clearance_text,
+    explain,
+    format_interval,
+    interval,
+    order_key,
+    what_decides,
+)
 from tests.evac.test_cli import assert_one_line_error, evac
 
 METRICS = ("t95_s", "exposed_above_aegl2", "expected_fatalities", "casualties",
@@ -118,6 +125,15 @@ def _entry(name: str, *, t95: float, exposed: float, fatalities: float = 0.0) ->
         "seeds": [0, 1],
         "screening": {"bottleneck": None},
     }
+
+
+def test_a_censored_clearance_time_is_printed_as_a_lower_limit() -> None:
+    entry = _entry("slow", t95=2400, exposed=0)
+    assert clearance_text(entry) == "T95 2400 s [2360, 2440]"
+    entry["censored_seeds"] = 1
+    assert clearance_text(entry).endswith("(1 of 2 runs did not reach 95 %: too low)")
+    entry["censored_seeds"] = 2
+    assert clearance_text(entry) == "T95 > 2400 s (no run got 95 % out; 15000 out by then)"
 
 
 def test_the_order_and_its_reasons_follow_the_hazard() -> None:
