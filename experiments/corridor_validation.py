@@ -26,6 +26,7 @@ from experiments import VALIDATION_DATA
 from experiments.inflow_replay import load_tracked, replay_entries
 from experiments.measured_diagrams import speed_band
 from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
+from simulator.simulation import normal_speeds
 
 CORRIDOR = VALIDATION_DATA / "experiments" / "uni_directional_corridor"
 FREE_FLOW_RUN = CORRIDOR / "traj_UNI_CORR_500_01.txt"  # metres, walking -x
@@ -84,8 +85,8 @@ def simulate_run(
     first = measured.data.sort_values("frame").groupby("id").first().sort_values("frame")
     desired = None
     if free_speeds is not None:
-        rng = np.random.default_rng(seed)
-        desired = np.clip(rng.normal(*free_speeds, size=len(first)), 0.5, 2.0)
+        mean, sd = free_speeds
+        desired = normal_speeds(np.random.default_rng(seed), len(first), mean=mean, sd=sd)
     steps_per_frame = 5  # dt = 1 / (16 * 5) s
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "run.h5"

@@ -122,9 +122,14 @@ class SocialForceModel:
         _check_positive(self)
 
 
+def normal_speeds(rng: np.random.Generator, n: int, *, mean: float, sd: float) -> FloatArray:
+    """Free walking speeds drawn from a normal distribution, kept within 0.5-2.0 m/s."""
+    return np.clip(rng.normal(mean, sd, size=n), 0.5, 2.0)
+
+
 def weidmann_speeds(rng: np.random.Generator, n: int) -> FloatArray:
-    """Free walking speeds: normal with mean 1.34 m/s and s.d. 0.26 m/s (Weidmann 1993), 0.5-2.0."""
-    return np.clip(rng.normal(1.34, 0.26, size=n), 0.5, 2.0)
+    """Free walking speeds: mean 1.34 m/s and s.d. 0.26 m/s (Weidmann 1993), 0.5-2.0."""
+    return normal_speeds(rng, n, mean=1.34, sd=0.26)
 
 
 def default_resolution(area: BaseGeometry) -> float:

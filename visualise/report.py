@@ -24,6 +24,7 @@ from shapely.geometry import Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from city_data.frame import LocalFrame
+from experiments.ranking.compare import format_interval
 from experiments.ranking.plans import RankingContext
 from scenarios.ammonia import AEGL_PPM
 from scenarios.attack import cordon_radius_m, threat_position
@@ -358,12 +359,8 @@ def _curves_png(ranking: dict[str, Any], summaries: list[dict[str, Any]]) -> str
 
 
 def _interval(metric: dict[str, Any], digits: int = 0) -> str:
-    if metric["ci_low"] is None:
-        return f"{metric['mean']:.{digits}f} <small>(one run)</small>"
-    return (
-        f"{metric['mean']:.{digits}f} <small>[{metric['ci_low']:.{digits}f}, "
-        f"{metric['ci_high']:.{digits}f}]</small>"
-    )
+    mean, spread = format_interval(metric, digits=digits).split(" ", 1)
+    return f"{mean} <small>{spread}</small>"
 
 
 def _table(ranking: dict[str, Any]) -> str:

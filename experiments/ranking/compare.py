@@ -98,6 +98,14 @@ def censored(entry: Mapping[str, Any]) -> bool:
     return bool(entry.get("censored_seeds", 0) == len(entry.get("seeds", [])) > 0)
 
 
+def format_interval(metric: dict[str, Any], *, digits: int = 0, unit: str = "") -> str:
+    """'1682 s [1634, 1729]', or '1682 s (one run)' where there is no interval (unit ' s')."""
+    mean = f"{metric['mean']:.{digits}f}{unit}"
+    if metric["ci_low"] is None:
+        return f"{mean} (one run)"
+    return f"{mean} [{metric['ci_low']:.{digits}f}, {metric['ci_high']:.{digits}f}]"
+
+
 def harm(entry: Mapping[str, Any]) -> float:
     """A ranked plan's expected fatalities plus casualties (the ranking's first criterion)."""
     return float(entry["expected_fatalities"]["mean"] + entry["casualties"]["mean"])

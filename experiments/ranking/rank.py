@@ -25,7 +25,7 @@ import numpy as np
 from scipy import stats
 
 from evac.errors import ScenarioError
-from experiments.ranking.compare import censored, compare_rankings, harm
+from experiments.ranking.compare import censored, compare_rankings, format_interval, harm
 from experiments.ranking.ensemble import MemberJob, member_fingerprint, run_ensemble
 from experiments.ranking.plans import (
     CandidatePlan,
@@ -321,14 +321,6 @@ def interval(values: list[float], *, upper: float = math.inf) -> dict[str, float
     }
 
 
-def format_interval(metric: dict[str, Any], *, digits: int = 0, unit: str = "") -> str:
-    """'1682 s [1634, 1729]', or '1682 s (one run)' where there is no interval (unit ' s')."""
-    mean = f"{metric['mean']:.{digits}f}{unit}"
-    if metric["ci_low"] is None:
-        return f"{mean} (one run)"
-    return f"{mean} [{metric['ci_low']:.{digits}f}, {metric['ci_high']:.{digits}f}]"
-
-
 def clearance_text(entry: dict[str, Any]) -> str:
     """A ranked plan's T95 in a line: with its interval, or '> 2400 s' when no run got 95 % out
     within the run's duration (the mean of such runs is only the duration)."""
@@ -462,22 +454,10 @@ def _mark_pareto(plans: list[dict[str, Any]]) -> None:
 
 def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> str:
     """One sentence: why this plan ranks where it does."""
-    t95 = entry["t95_s"]
     exposed = entry["exposed_above_aegl2"]
     expected_harm = harm(entry)
-    if censored(entry):
-        clearance = (
-            f"95 % never out within the run's {t95['mean']:.0f} s "
-            f"({entry['evacuated']['mean']:,.0f} out by then)"
-        )
-    else:
-        clearance = (
-            f"T95 {t95['mean']:.0f} s (one run, no interval)"
-            if t95["ci_low"] is None
-            else f"T95 {t95['mean']:.0f} s (95 % CI {t95['ci_low']:.0f}-{t95['ci_high']:.0f})"
-        )
     facts = (
-        clearance
+        clearance_text(entry)
         + (f", {exposed['mean']:.0f} people above AEGL-2" if exposed["mean"] > 0 else "")
         + (f", {expected_harm:.1f} expected dead or hurt" if expected_harm > 0 else "")
     )
