@@ -7,7 +7,15 @@ the parallel loops give the same result whatever the number of threads.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
+# Numba's OpenMP threads keep spinning for a while after each parallel loop, holding the cores
+# that the speed model's Python threads need next (15,000 agents: 4.4·10⁶ against 5.9·10⁶
+# agent-steps/s on 2 cores). Read when Numba first starts its threads; a user's setting stands.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba
 import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
@@ -182,8 +190,6 @@ def repulsion_exp(x: float) -> float:
     return p
 
 
-@njit(cache=True, parallel=True, fastmath={"reassoc", "contract", "arcp", "nsz"},
-      error_model="numpy")  # fmt: skip
 def cfsm_velocities(
     x: FloatArray, y: FloatArray, radius: FloatArray, desired_speed: FloatArray, field_of: IntArray,
     cell_start: IntArray, ordered: IntArray, cell_x_min: float, cell_y_min: float,
@@ -211,42 +217,111 @@ def cfsm_velocities(
     falling linearly to 0 at the range: away from them, or to the right when they come head-on.
     Lanes form as they do in bidirectional experiments; `out_vx`, `out_vy` must hold the last
     step's velocities on entry, the moves actually made (read to tell who is oncoming and which
-    heading to turn from). `gathered` (5 rows) and `gathered_field` are work space kept between
+    heading to turn from). `gathered` (6 rows) and `gathered_field` are work space kept between
     steps, at least as long as `ordered`.
+
+    The agents are cut into `chunk_count` chunks of consecutive cells; Numba's thread count of
+    Python threads work through them (the kernel releases the GIL). Chunks share no state: the
+    result is the same for any number of threads. Not a Numba parallel loop: Numba 0.68 compiles
+    fast-math code in a parallel loop differently when it loads it from its cache than when it
+    compiles it afresh (the velocities' last bits differed), so the first run after a change did
+    not repeat; serial code is the same either way.
     """
-    push_reach = REPULSION_CUTOFF_RANGES * neighbour_range
-    push_floor = math.exp(-REPULSION_CUTOFF_RANGES)
-    # Gather positions in cell order once, so that neighbour loops read contiguous memory.
     n = ordered.size
-    sx = gathered[0, :n]
-    sy = gathered[1, :n]
-    sr = gathered[2, :n]
-    svx = gathered[3, :n]
-    svy = gathered[4, :n]
-    sf = gathered_field[:n]
+    if n == 0:
+        return
+    largest_radius = gather_in_cell_order(
+        x, y, radius, field_of, out_vx, out_vy, ordered, travel_time, grid_x_min, grid_y_min,
+        resolution, gathered, gathered_field,
+    )  # fmt: skip
+    chunks = min(n, chunk_count)
+    per_chunk = (n + chunks - 1) // chunks
+    threads = min(numba.get_num_threads(), chunks)
+
+    def work(first: int) -> None:
+        chunk_velocities(
+            first, threads, per_chunk, ordered, desired_speed, gathered[:, :n],
+            gathered_field[:n], cell_start, cell_x_min, cell_y_min, cell_size, cell_columns,
+            cell_rows, direction_x, direction_y, wall_distance, grid_x_min, grid_y_min,
+            resolution, time_gap, neighbour_strength, neighbour_range, wall_strength, wall_range,
+            evasion_strength, evasion_range, turn_fraction, largest_radius, out_vx, out_vy,
+        )  # fmt: skip
+
+    others = [_thread_pool(threads - 1).submit(work, first) for first in range(1, threads)]
+    work(0)
+    for other in others:
+        other.result()
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _thread_pool(threads: int) -> ThreadPoolExecutor:
+    """A pool of `threads` Python threads, kept for the next step."""
+    if threads not in _POOLS:
+        _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="evac-kernel")
+    return _POOLS[threads]
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def gather_in_cell_order(
+    x: FloatArray, y: FloatArray, radius: FloatArray, field_of: IntArray, vx: FloatArray,
+    vy: FloatArray, ordered: IntArray, travel_time: npt.NDArray[np.float32], grid_x_min: float,
+    grid_y_min: float, resolution: float, gathered: FloatArray, gathered_field: IntArray,
+) -> float:  # fmt: skip
+    """Copy the agents' state into cell order, so that neighbour loops read contiguous memory:
+    rows x, y, radius, vx, vy and the travel time left on one's field (which those pressed in a
+    queue compare with their neighbours'); the field in `gathered_field`. Returns the largest
+    radius."""
+    n = ordered.size
     for m in prange(n):
         i = ordered[m]
-        sx[m] = x[i]
-        sy[m] = y[i]
-        sr[m] = radius[i]
-        sf[m] = field_of[i]
-        svx[m] = out_vx[i]
-        svy[m] = out_vy[i]
-    largest_radius = sr.max() if n else 0.0
-    # Work in chunks, each with its own buffer of the neighbours found in the first pass, so the
-    # later passes need not walk the cells again. Chunks do not share state: same result for any
-    # number of threads.
-    chunks = min(n, chunk_count)
-    per_chunk = (n + chunks - 1) // chunks if chunks else 0
+        gathered[0, m] = x[i]
+        gathered[1, m] = y[i]
+        gathered[2, m] = radius[i]
+        gathered[3, m] = vx[i]
+        gathered[4, m] = vy[i]
+        gathered_field[m] = field_of[i]
+        gathered[5, m] = cell_float(
+            travel_time[field_of[i]], x[i], y[i], grid_x_min, grid_y_min, resolution
+        )
+    return gathered[2, :n].max() if n else 0.0
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "arcp", "nsz"},
+      error_model="numpy")  # fmt: skip
+def chunk_velocities(
+    first: int, stride: int, per_chunk: int, ordered: IntArray, desired_speed: FloatArray,
+    gathered: FloatArray, sf: IntArray, cell_start: IntArray, cell_x_min: float,
+    cell_y_min: float, cell_size: float, cell_columns: int, cell_rows: int,
+    direction_x: npt.NDArray[np.float32], direction_y: npt.NDArray[np.float32],
+    wall_distance: npt.NDArray[np.float32],
+    grid_x_min: float, grid_y_min: float, resolution: float, time_gap: float,
+    neighbour_strength: float, neighbour_range: float, wall_strength: float, wall_range: float,
+    evasion_strength: float, evasion_range: float, turn_fraction: float, largest_radius: float,
+    out_vx: FloatArray, out_vy: FloatArray,
+) -> None:  # fmt: skip
+    """`cfsm_velocities` for the chunks first, first + stride, ... of `per_chunk` agents of
+    `ordered`, from the state gathered in cell order (see `gather_in_cell_order`; sf: the field
+    of each)."""
+    push_reach = REPULSION_CUTOFF_RANGES * neighbour_range
+    push_floor = math.exp(-REPULSION_CUTOFF_RANGES)
     inverse_range = 1.0 / neighbour_range
-    for chunk in prange(chunks):
-        buffer = np.empty(_NEIGHBOUR_BUFFER, dtype=np.int64)
-        buffer_dx = np.empty(_NEIGHBOUR_BUFFER)
-        buffer_dy = np.empty(_NEIGHBOUR_BUFFER)
-        buffer_distance = np.empty(_NEIGHBOUR_BUFFER)
-        buffer_contact = np.empty(_NEIGHBOUR_BUFFER)
-        last = _NEIGHBOUR_BUFFER - 1
-        for k in range(chunk * per_chunk, min(n, (chunk + 1) * per_chunk)):
+    sx = gathered[0]
+    sy = gathered[1]
+    sr = gathered[2]
+    svx = gathered[3]
+    svy = gathered[4]
+    remaining_time = gathered[5]
+    buffer = np.empty(_NEIGHBOUR_BUFFER, dtype=np.int64)
+    buffer_dx = np.empty(_NEIGHBOUR_BUFFER)
+    buffer_dy = np.empty(_NEIGHBOUR_BUFFER)
+    buffer_distance = np.empty(_NEIGHBOUR_BUFFER)
+    buffer_contact = np.empty(_NEIGHBOUR_BUFFER)
+    last = _NEIGHBOUR_BUFFER - 1
+    n = ordered.size
+    for start in range(first * per_chunk, n, stride * per_chunk):
+        for k in range(start, min(n, start + per_chunk)):
             i = ordered[k]
             if desired_speed[i] <= 0.0:
                 # Still in the pre-movement time: stands (others still see and avoid them).
@@ -369,9 +444,7 @@ def cfsm_velocities(
                         wall_distance, xi, yi, ri, clearance - ri, desired_x, desired_y, headway,
                         grid_x_min, grid_y_min, resolution,
                     )  # fmt: skip
-                own_remaining = cell_float(
-                    travel_time[sf[k]], xi, yi, grid_x_min, grid_y_min, resolution
-                )
+                own_remaining = remaining_time[k]
                 for b in range(found):
                     m = buffer[b]
                     dx = buffer_dx[b]
@@ -381,10 +454,7 @@ def cfsm_velocities(
                     if dx * desired_x + dy * desired_y > 0.0 and in_lane:
                         queued_behind = False
                         if sf[m] == sf[k]:
-                            remaining = cell_float(
-                                travel_time[sf[m]], sx[m], sy[m], grid_x_min, grid_y_min,
-                                resolution,
-                            )  # fmt: skip
+                            remaining = remaining_time[m]
                             queued_behind = remaining > own_remaining or (
                                 remaining == own_remaining and ordered[m] > i
                             )

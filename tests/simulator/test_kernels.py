@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -94,7 +98,7 @@ def test_cfsm_kernel_matches_the_reference() -> None:
         0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
         wall_distance, 0.0, 0.0, 0.2,
         1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, vx, vy, 3,
-        np.full((5, 2 * n), np.nan), np.full(2 * n, -7, np.int64),  # longer work space: fine
+        np.full((6, 2 * n), np.nan), np.full(2 * n, -7, np.int64),  # longer work space: fine
     )  # fmt: skip
     # Each agent looks as far as its headway (1.3 m/s x 1 s) plus both bodies, and a little.
     reach = 1.3 * 1.0 + 0.2 + 0.2 + 0.01
@@ -120,7 +124,7 @@ def test_cfsm_kernel_turns_gradually_from_last_heading() -> None:
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
             1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, fraction, vx, vy, 3,
-            np.empty((5, 1)), np.empty(1, np.int64),
+            np.empty((6, 1)), np.empty(1, np.int64),
         )  # fmt: skip
         assert math.hypot(vx[0], vy[0]) == pytest.approx(1.3)  # nobody ahead: full speed
         headings.append(math.degrees(math.atan2(vy[0], vx[0])))
@@ -208,9 +212,61 @@ def test_cfsm_kernel_turns_round_through_the_right() -> None:
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
             1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1 / 3, vx, vy, 3,
-            np.empty((5, 1)), np.empty(1, np.int64),
+            np.empty((6, 1)), np.empty(1, np.int64),
         )  # fmt: skip
         headings.append(math.degrees(math.atan2(vy[0], vx[0])))
     assert 90.0 < headings[0] < 180.0  # west turning north: its right
     assert all(0.0 <= h < 180.0 for h in headings)  # through the north only
     assert headings[-1] == pytest.approx(0.0, abs=1.0)  # heading east at last
+
+
+# A dense crowd of 600 heading for a door in a 30 m x 10 m room, run by a fresh interpreter;
+# prints the velocities' bytes in hex.
+_CROWD_VELOCITIES = """
+import sys
+import numba
+import numpy as np
+from simulator import kernels
+numba.set_num_threads(int(sys.argv[1]))
+rng = np.random.default_rng(11)
+n = 600
+x, y = rng.uniform(0.5, 29.5, n), rng.uniform(0.5, 9.5, n)  # 2 persons/m²
+alive = np.arange(n, dtype=np.int64)
+cell_start, ordered = kernels.build_cell_list(x, y, alive, 0.0, 0.0, 2.0, 15, 5)
+columns, rows = np.meshgrid(np.arange(150) * 0.2 + 0.1, np.arange(50) * 0.2 + 0.1)
+to_door = np.hypot(30.0 - columns, 5.0 - rows)
+travel_time = to_door[None].astype(np.float32)
+direction_x = ((30.0 - columns) / to_door)[None].astype(np.float32)
+direction_y = ((5.0 - rows) / to_door)[None].astype(np.float32)
+wall_distance = np.minimum(np.minimum(rows, 10.0 - rows), columns).astype(np.float32)
+vx, vy = rng.normal(0.8, 0.3, n), rng.normal(0.0, 0.3, n)
+kernels.cfsm_velocities(
+    x, y, rng.uniform(0.15, 0.25, n), rng.uniform(0.9, 1.6, n), np.zeros(n, np.int64),
+    cell_start, ordered, 0.0, 0.0, 2.0, 15, 5, direction_x, direction_y, travel_time,
+    wall_distance, 0.0, 0.0, 0.2, 0.4, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 0.5, vx, vy, 16,
+    np.empty((6, n)), np.empty(n, np.int64),
+)
+print(vx.tobytes().hex() + vy.tobytes().hex())
+"""
+
+
+def test_cfsm_kernel_repeats_bit_for_bit_compiled_afresh_or_cached_on_any_thread_count(
+    tmp_path: Path,
+) -> None:
+    """Same velocities from a fresh compilation (empty cache), from Numba's cache, on one thread
+    and on two: fast-math code in a Numba parallel loop once gave other last bits when loaded
+    from the cache, so a run did not repeat the first run after a change."""
+    environment = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+
+    def velocities(threads: int) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", _CROWD_VELOCITIES, str(threads)], env=environment,
+            capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2],
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    fresh = velocities(1)
+    assert any((tmp_path / "numba-cache").rglob("*.nbi"))  # the compiled kernels were cached
+    assert velocities(1) == fresh
+    assert velocities(2) == fresh
+    assert len(set(np.frombuffer(bytes.fromhex(fresh), dtype=np.float64).round(3))) > 100
