@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import xarray as xr
-from scipy import ndimage
 
 from city_data.places import HazardSource
 from city_data.site import Site
@@ -290,15 +289,42 @@ class AmmoniaHazard:
         columns = (np.arange(grid.shape[1]) + 0.5) * grid.resolution + grid.x_min
         r = (rows - self.ys[0]) / self.settings.grid_m
         c = (columns - self.xs[0]) / self.settings.grid_m
-        rr, cc = np.meshgrid(r, c, indexing="ij")
-        fine = ndimage.map_coordinates(cost, [rr, cc], order=1, mode="nearest")
-        return np.asarray(np.maximum(fine, 1.0), dtype=np.float32)
+        return np.maximum(bilinear_on_grid(cost, r, c), np.float32(1.0))
 
 
 def route_cost(ppm: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """The floor-field cost factor where the gas is expected: 1 in clean air, +1 per 30 ppm,
     at most 50 (routes avoid the plume where they can, and cross it where they must)."""
     return np.asarray(np.clip(1.0 + ppm * _COST_PER_PPM, 1.0, _MAX_COST), dtype=float)
+
+
+def bilinear_on_grid(
+    coarse: npt.NDArray[np.float64], rows: npt.NDArray[np.float64], columns: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float32]:
+    """`coarse` interpolated linearly at every (row, column) pair of the fractional indices
+    `rows` x `columns` (clamped to the edges), as scipy's map_coordinates(order=1,
+    mode="nearest") on their mesh, in single precision and one axis after the other: a 0.5 m
+    grid of a city is 4 million points (0.05 s against 0.3 s)."""
+
+    def weights(
+        index: npt.NDArray[np.float64], size: int
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+        """The index below, the one above (the same at a one-row edge) and the fraction."""
+        clamped = np.clip(index, 0.0, size - 1.0)
+        low = np.minimum(np.floor(clamped), max(size - 2, 0)).astype(np.intp)
+        return low, np.minimum(low + 1, size - 1), (clamped - low).astype(np.float32)
+
+    r0, _, fr = weights(rows, coarse.shape[0])
+    c0, c1, fc = weights(columns, coarse.shape[1])
+    single = coarse.astype(np.float32)
+    along_columns = single[:, c0] * (1.0 - fc) + single[:, c1] * fc
+    # From each coarse row to the next (zero after the last: clamped).
+    rise = np.diff(along_columns, axis=0, append=along_columns[-1:])
+    out: npt.NDArray[np.float32] = along_columns[r0]
+    slope = rise[r0]
+    slope *= fr[:, None]
+    out += slope
+    return out
 
 
 def _flat(facts: dict[str, Any]) -> dict[str, Any]:
