@@ -220,9 +220,9 @@ def cfsm_velocities(
     heading to turn from). `gathered` (6 rows) and `gathered_field` are work space kept between
     steps, at least as long as `ordered`.
 
-    The agents are cut into `chunk_count` chunks of consecutive cells; Numba's thread count of
-    Python threads work through them (the kernel releases the GIL). Chunks share no state: the
-    result is the same for any number of threads. Not a Numba parallel loop: Numba 0.68 compiles
+    The agents are cut into `chunk_count` chunks of consecutive cells, which as many Python
+    threads as Numba's thread count work through (the chunk kernel releases the GIL). Chunks
+    share no state: the result is the same for any number of threads. Not a Numba parallel loop: Numba 0.68 compiles
     fast-math code in a parallel loop differently when it loads it from its cache than when it
     compiles it afresh (the velocities' last bits differed), so the first run after a change did
     not repeat; serial code is the same either way.
