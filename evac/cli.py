@@ -209,16 +209,14 @@ def _city_fetch(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from experiments.single_run import run_scenario
+    from experiments.single_run import run_scenario, times_text
     from scenarios.scenario_file import load_scenario
 
     scenario = load_scenario(args.scenario, overrides=args.overrides)
     summary = run_scenario(scenario, args.out, seed=args.seed)
-    t100 = summary["t100_s"]
     print(
         f"{summary['scenario']}: {summary['evacuated']}/{summary['agents_total']} out; "
-        f"T50 {summary['t50_s']} s, T95 {summary['t95_s']} s, "
-        f"T100 {'not reached' if t100 is None else f'{t100} s'}; "
+        f"{times_text(summary, 't50_s', 't95_s', 't100_s')}; "
         f"max density {summary['max_density_per_m2']}/m²; results in {args.out}"
     )
 

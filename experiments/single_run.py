@@ -199,6 +199,16 @@ def origin_clearance(sim: Simulation, population: Population) -> dict[str, dict[
     return out
 
 
+def times_text(summary: dict[str, Any], *keys: str) -> str:
+    """Clearance times of a run's summary for people, e.g. times_text(summary, "t50_s",
+    "t95_s") -> "T50 612.3 s, T95 not reached"."""
+    return ", ".join(
+        f"{key.removesuffix('_s').upper()} "
+        + ("not reached" if summary[key] is None else f"{summary[key]} s")
+        for key in keys
+    )
+
+
 def time_by_share(sorted_arrivals: FloatArray, share: float, total: int) -> float | None:
     """When `share` of `total` people had arrived (arrival times sorted); None if they never did."""
     needed = int(np.ceil(share * total))

@@ -13,6 +13,7 @@ import base64
 import html
 import io
 import math
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -265,11 +266,18 @@ def status_banner(ranking: dict[str, Any]) -> str:
     status = ranking.get("status", {})
     if status.get("state") != "provisional":
         return ""
+    expected = status.get("expected_final_at")
+    when = (
+        " The final ranking is expected at about "
+        f"{datetime.fromisoformat(expected):%H:%M} (from the pace of the runs so far)."
+        if expected
+        else ""
+    )
     return (
         f'<p class="provisional"><b>PROVISIONAL</b>: {status["seeds_done"]} of '
         f"{status['seeds']} seeds per plan so far ({status['runs_done']} of {status['runs']} "
         "runs); the order may still change. This page is rewritten after every round of seeds."
-        "</p>"
+        f"{when}</p>"
     )
 
 

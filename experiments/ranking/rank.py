@@ -39,6 +39,7 @@ from experiments.ranking.plans import (
 )
 from experiments.ranking.rounds import complete_rounds, unchanged_since
 from experiments.ranking.screening import Screening, screen_plan, summarise
+from experiments.single_run import times_text
 from scenarios.population import SPEEDS_M_S
 from scenarios.ranking_settings import RankingSettings
 from scenarios.scenario_file import Scenario
@@ -146,6 +147,13 @@ def rank_scenario(
             "runs_done": len(finished),
             "runs": len(jobs),
         }
+        left_s = _time_left_s(
+            runs_left=len(jobs) - len(finished), runs_here=len(finished) - len(kept),
+            members_s=time.perf_counter() - members_started,
+        )  # fmt: skip
+        if not final and left_s is not None:
+            ranking["status"]["expected_final_wall_time_s"] = round(wall + left_s)
+            ranking["status"]["expected_final_at"] = _clock_after(left_s)
         ranking["rounds"] = list(history)
         ranking["order_unchanged_since_seeds"] = unchanged_since(history)
         ranking["wall_time_s"] = wall
@@ -157,12 +165,15 @@ def rank_scenario(
         if report:
             _write_report(ranking, context, chosen, summaries, out_dir)
         if not final:
+            expected = "" if left_s is None else f"; the final in about {left_s / 60:.0f} min"
             say(
                 f"provisional ranking after {done} of {seeds} seeds per plan "
-                f"({wall:.0f} s): " + "; ".join(f"{k}. {name}" for k, name in enumerate(order, 1))
+                f"({wall:.0f} s{expected}): "
+                + "; ".join(f"{k}. {name}" for k, name in enumerate(order, 1))
             )
         return ranking
 
+    members_started = time.perf_counter()
     if 0 < whole_rounds() < seeds:
         publish(final=False)
 
@@ -170,12 +181,23 @@ def rank_scenario(
         before = whole_rounds()
         finished[index_of[(job.plan, job.seed)]] = summary
         say(f"[{len(finished) - len(kept)}/{len(to_run)}] {job.plan}, seed {job.seed}: "
-            f"T95 {summary['t95_s']} s")  # fmt: skip
+            f"{times_text(summary, 't95_s')} ({summary['evacuated']} of "
+            f"{summary['agents_total']} out)")  # fmt: skip
         if before < whole_rounds() < seeds:
             publish(final=False)
 
     run_ensemble(to_run, workers=workers, scheduler=scheduler, on_done=member_done)
     return publish(final=True)
+
+
+def _time_left_s(*, runs_left: int, runs_here: int, members_s: float) -> float | None:
+    """How long the runs left will take at the pace of those run so far (None before any)."""
+    return members_s / runs_here * runs_left if runs_here else None
+
+
+def _clock_after(seconds: float) -> str:
+    """The local time `seconds` from now, ISO 8601 with the offset from UTC."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(time.time() + seconds))
 
 
 def _write_report(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pedpy
 
+from experiments.single_run import times_text
 from tests.evac.test_cli import assert_one_line_error, evac
 from tests.scenarios.test_scenario_file import SMALL
 
@@ -19,6 +20,7 @@ def test_run_writes_summary_trajectories_and_curve(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["agents_total"] == summary["evacuated"] == 20
+    assert f"20/20 out; T50 {summary['t50_s']} s, T95 {summary['t95_s']} s, T100 " in result.stdout
     assert summary["seed"] == 3
     assert 0 < summary["t50_s"] <= summary["t95_s"] <= summary["t100_s"] < 60
     assert summary["flows"]["middle"]["forward"] + summary["flows"]["middle"]["backward"] == 20
@@ -33,6 +35,11 @@ def test_run_writes_summary_trajectories_and_curve(tmp_path: Path) -> None:
     assert evac("run", str(scenario), "--out", str(again), "--seed", "3").returncode == 0
     repeat = json.loads((again / "summary.json").read_text(encoding="utf-8"))
     assert repeat["t100_s"] == summary["t100_s"] and repeat["t50_s"] == summary["t50_s"]
+
+
+def test_times_text_says_when_a_share_never_got_out() -> None:
+    summary = {"t50_s": 612.3, "t95_s": None}
+    assert times_text(summary, "t50_s", "t95_s") == "T50 612.3 s, T95 not reached"
 
 
 def test_bad_scenario_exits_2_and_writes_nothing(tmp_path: Path) -> None:

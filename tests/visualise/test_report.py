@@ -34,3 +34,5 @@ def test_a_provisional_ranking_says_so() -> None:
     assert "(6 of 30 runs)" in banner
     assert status_banner({"status": {**status, "state": "final"}}) == ""
     assert status_banner({}) == ""  # a ranking written before rankings had a status
+    expected = {**status, "expected_final_at": "2026-11-25T08:04:31+0000"}
+    assert "The final ranking is expected at about 08:04" in status_banner({"status": expected})

@@ -95,6 +95,7 @@ def test_ranking_json(small_ranking: Path) -> None:
     said = (small_ranking.parent / "rank_stderr.txt").read_text(encoding="utf-8")
     provisional = [line for line in said.splitlines() if line.startswith("provisional ranking")]
     assert len(provisional) == 1 and "after 1 of 2 seeds per plan" in provisional[0]
+    assert "; the final in about " in provisional[0]  # from the pace of the first round
     assert all(name in provisional[0] for name in first["order"])
 
 
