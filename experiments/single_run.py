@@ -200,8 +200,8 @@ def origin_clearance(sim: Simulation, population: Population) -> dict[str, dict[
 
 
 def times_text(summary: dict[str, Any], *keys: str) -> str:
-    """Clearance times of a run's summary for people, e.g. times_text(summary, "t50_s",
-    "t95_s") -> "T50 612.3 s, T95 not reached"."""
+    """A run's clearance times as text, e.g. times_text(summary, "t50_s", "t95_s") ->
+    "T50 612.3 s, T95 not reached"."""
     return ", ".join(
         f"{key.removesuffix('_s').upper()} "
         + ("not reached" if summary[key] is None else f"{summary[key]} s")

@@ -304,7 +304,7 @@ def bilinear_on_grid(
     """`coarse` interpolated linearly at every (row, column) pair of the fractional indices
     `rows` x `columns` (clamped to the edges), as scipy's map_coordinates(order=1,
     mode="nearest") on their mesh, in single precision and one axis after the other: a 0.5 m
-    grid of a city is 4 million points (0.05 s against 0.3 s)."""
+    grid of a city is 4 million points (0.01 s against 0.34 s)."""
 
     def weights(
         index: npt.NDArray[np.float64], size: int

@@ -129,6 +129,7 @@ def rank_scenario(
     )
     finished: dict[int, dict[str, Any]] = dict(kept)
     history: list[dict[str, Any]] = []
+    members_started = time.perf_counter()
 
     def whole_rounds() -> int:
         return complete_rounds(finished, runs_per_round=len(chosen), rounds=seeds)
@@ -173,7 +174,6 @@ def rank_scenario(
             )
         return ranking
 
-    members_started = time.perf_counter()
     if 0 < whole_rounds() < seeds:
         publish(final=False)
 
