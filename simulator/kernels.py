@@ -217,7 +217,7 @@ def cfsm_velocities(
     falling linearly to 0 at the range: away from them, or to the right when they come head-on.
     Lanes form as they do in bidirectional experiments; `out_vx`, `out_vy` must hold the last
     step's velocities on entry, the moves actually made (read to tell who is oncoming and which
-    heading to turn from). `gathered` (6 rows) and `gathered_field` are work space kept between
+    heading to turn from). `gathered` (5 rows) and `gathered_field` are work space kept between
     steps, at least as long as `ordered`.
 
     The agents are cut into `chunk_count` chunks of consecutive cells, which as many Python
@@ -232,9 +232,8 @@ def cfsm_velocities(
     if n == 0:
         return
     largest_radius = gather_in_cell_order(
-        x, y, radius, field_of, out_vx, out_vy, ordered, travel_time, grid_x_min, grid_y_min,
-        resolution, gathered, gathered_field,
-    )  # fmt: skip
+        x, y, radius, field_of, out_vx, out_vy, ordered, gathered, gathered_field
+    )
     chunks = min(n, chunk_count)
     per_chunk = (n + chunks - 1) // chunks
     threads = min(numba.get_num_threads(), chunks)
@@ -243,7 +242,7 @@ def cfsm_velocities(
         chunk_velocities(
             first, threads, per_chunk, ordered, desired_speed, gathered[:, :n],
             gathered_field[:n], cell_start, cell_x_min, cell_y_min, cell_size, cell_columns,
-            cell_rows, direction_x, direction_y, wall_distance, grid_x_min, grid_y_min,
+            cell_rows, direction_x, direction_y, travel_time, wall_distance, grid_x_min, grid_y_min,
             resolution, time_gap, neighbour_strength, neighbour_range, wall_strength, wall_range,
             evasion_strength, evasion_range, turn_fraction, largest_radius, out_vx, out_vy,
         )  # fmt: skip
@@ -267,13 +266,10 @@ def _thread_pool(threads: int) -> ThreadPoolExecutor:
 @njit(cache=True, error_model="numpy")
 def gather_in_cell_order(
     x: FloatArray, y: FloatArray, radius: FloatArray, field_of: IntArray, vx: FloatArray,
-    vy: FloatArray, ordered: IntArray, travel_time: npt.NDArray[np.float32], grid_x_min: float,
-    grid_y_min: float, resolution: float, gathered: FloatArray, gathered_field: IntArray,
+    vy: FloatArray, ordered: IntArray, gathered: FloatArray, gathered_field: IntArray,
 ) -> float:  # fmt: skip
     """Copy the agents' state into cell order, so that neighbour loops read contiguous memory:
-    rows x, y, radius, vx, vy and the travel time left on one's field (which those pressed in a
-    queue compare with their neighbours'); the field in `gathered_field`. Returns the largest
-    radius."""
+    rows x, y, radius, vx, vy; the field in `gathered_field`. Returns the largest radius."""
     n = ordered.size
     for m in range(n):  # serial: a Numba parallel loop here costs more than it saves
         i = ordered[m]
@@ -283,9 +279,6 @@ def gather_in_cell_order(
         gathered[3, m] = vx[i]
         gathered[4, m] = vy[i]
         gathered_field[m] = field_of[i]
-        gathered[5, m] = cell_float(
-            travel_time[field_of[i]], x[i], y[i], grid_x_min, grid_y_min, resolution
-        )
     return gathered[2, :n].max() if n else 0.0
 
 
@@ -296,7 +289,7 @@ def chunk_velocities(
     gathered: FloatArray, sf: IntArray, cell_start: IntArray, cell_x_min: float,
     cell_y_min: float, cell_size: float, cell_columns: int, cell_rows: int,
     direction_x: npt.NDArray[np.float32], direction_y: npt.NDArray[np.float32],
-    wall_distance: npt.NDArray[np.float32],
+    travel_time: npt.NDArray[np.float32], wall_distance: npt.NDArray[np.float32],
     grid_x_min: float, grid_y_min: float, resolution: float, time_gap: float,
     neighbour_strength: float, neighbour_range: float, wall_strength: float, wall_range: float,
     evasion_strength: float, evasion_range: float, turn_fraction: float, largest_radius: float,
@@ -313,7 +306,6 @@ def chunk_velocities(
     sr = gathered[2]
     svx = gathered[3]
     svy = gathered[4]
-    remaining_time = gathered[5]
     buffer = np.empty(_NEIGHBOUR_BUFFER, dtype=np.int64)
     buffer_dx = np.empty(_NEIGHBOUR_BUFFER)
     buffer_dy = np.empty(_NEIGHBOUR_BUFFER)
@@ -445,7 +437,9 @@ def chunk_velocities(
                         wall_distance, xi, yi, ri, clearance - ri, desired_x, desired_y, headway,
                         grid_x_min, grid_y_min, resolution,
                     )  # fmt: skip
-                own_remaining = remaining_time[k]
+                own_remaining = cell_float(
+                    travel_time[sf[k]], xi, yi, grid_x_min, grid_y_min, resolution
+                )
                 for b in range(found):
                     m = buffer[b]
                     dx = buffer_dx[b]
@@ -455,7 +449,10 @@ def chunk_velocities(
                     if dx * desired_x + dy * desired_y > 0.0 and in_lane:
                         queued_behind = False
                         if sf[m] == sf[k]:
-                            remaining = remaining_time[m]
+                            remaining = cell_float(
+                                travel_time[sf[m]], sx[m], sy[m], grid_x_min, grid_y_min,
+                                resolution,
+                            )  # fmt: skip
                             queued_behind = remaining > own_remaining or (
                                 remaining == own_remaining and ordered[m] > i
                             )

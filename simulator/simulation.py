@@ -253,7 +253,7 @@ class Simulation:
         self._cell_start = np.zeros(0, dtype=np.int64)
         self._cell_of = np.zeros(0, dtype=np.int64)
         self._ordered = np.zeros(0, dtype=np.int64)
-        self._gathered = np.zeros((6, 0))
+        self._gathered = np.zeros((5, 0))
         self._gathered_field = np.zeros(0, dtype=np.int64)
         self._before_x = np.zeros(0)
         self._before_y = np.zeros(0)
@@ -594,7 +594,7 @@ class Simulation:
             size = max(agents, 2 * self._ordered.size)
             self._cell_of = np.zeros(size, dtype=np.int64)
             self._ordered = np.zeros(size, dtype=np.int64)
-            self._gathered = np.zeros((6, size))
+            self._gathered = np.zeros((5, size))
             self._gathered_field = np.zeros(size, dtype=np.int64)
 
     def _choose_exits(self, alive: npt.NDArray[np.int64]) -> None:

@@ -98,7 +98,7 @@ def test_cfsm_kernel_matches_the_reference() -> None:
         0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
         wall_distance, 0.0, 0.0, 0.2,
         1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, vx, vy, 3,
-        np.full((6, 2 * n), np.nan), np.full(2 * n, -7, np.int64),  # longer work space: fine
+        np.full((5, 2 * n), np.nan), np.full(2 * n, -7, np.int64),  # longer work space: fine
     )  # fmt: skip
     # Each agent looks as far as its headway (1.3 m/s x 1 s) plus both bodies, and a little.
     reach = 1.3 * 1.0 + 0.2 + 0.2 + 0.01
@@ -124,7 +124,7 @@ def test_cfsm_kernel_turns_gradually_from_last_heading() -> None:
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
             1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, fraction, vx, vy, 3,
-            np.empty((6, 1)), np.empty(1, np.int64),
+            np.empty((5, 1)), np.empty(1, np.int64),
         )  # fmt: skip
         assert math.hypot(vx[0], vy[0]) == pytest.approx(1.3)  # nobody ahead: full speed
         headings.append(math.degrees(math.atan2(vy[0], vx[0])))
@@ -212,7 +212,7 @@ def test_cfsm_kernel_turns_round_through_the_right() -> None:
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
             1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1 / 3, vx, vy, 3,
-            np.empty((6, 1)), np.empty(1, np.int64),
+            np.empty((5, 1)), np.empty(1, np.int64),
         )  # fmt: skip
         headings.append(math.degrees(math.atan2(vy[0], vx[0])))
     assert 90.0 < headings[0] < 180.0  # west turning north: its right
@@ -244,7 +244,7 @@ kernels.cfsm_velocities(
     x, y, rng.uniform(0.15, 0.25, n), rng.uniform(0.9, 1.6, n), np.zeros(n, np.int64),
     cell_start, ordered, 0.0, 0.0, 2.0, 15, 5, direction_x, direction_y, travel_time,
     wall_distance, 0.0, 0.0, 0.2, 0.4, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 0.5, vx, vy, 16,
-    np.empty((6, n)), np.empty(n, np.int64),
+    np.empty((5, n)), np.empty(n, np.int64),
 )
 print(vx.tobytes().hex() + vy.tobytes().hex())
 """
