@@ -226,7 +226,7 @@ def cfsm_velocities(
     loop: Numba 0.68 compiles fast-math code in a parallel loop differently when it loads it
     from its cache than when it compiles it afresh (the velocities' last bits differed), so the
     first run after a change did not repeat; serial code is the same either way. The price is a
-    hand-over between threads every step (about 80 µs here), which small crowds feel most.
+    hand-over between threads every step (0.1-0.2 ms here), which small crowds feel most.
     """
     n = ordered.size
     if n == 0:
