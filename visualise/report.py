@@ -25,7 +25,7 @@ from shapely.geometry import Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from city_data.frame import LocalFrame
-from experiments.ranking.compare import format_interval
+from experiments.ranking.compare import censored, format_interval
 from experiments.ranking.plans import RankingContext
 from scenarios.ammonia import AEGL_PPM
 from scenarios.attack import cordon_radius_m, threat_position
@@ -371,6 +371,20 @@ def _interval(metric: dict[str, Any], digits: int = 0) -> str:
     return f"{mean} <small>{spread}</small>"
 
 
+def t95_cell(plan: dict[str, Any]) -> str:
+    """T95 with its interval; '> duration' when no run got 95 % out (the mean is then only the
+    run's duration, its interval zero wide)."""
+    if censored(plan):
+        return (
+            f"&gt; {plan['t95_s']['mean']:.0f}<br><small>no run got 95 % out "
+            f"({plan['evacuated']['mean']:.0f} out by then)</small>"
+        )
+    cut = plan["censored_seeds"]
+    return _interval(plan["t95_s"]) + (
+        f"<br><small>{cut} runs did not reach 95 % (counted as the duration)</small>" if cut else ""
+    )
+
+
 def _table(ranking: dict[str, Any]) -> str:
     rows = []
     for p in ranking["plans"]:
@@ -378,13 +392,8 @@ def _table(ranking: dict[str, Any]) -> str:
             '<tr class="plan">'
             f"<td>{p['rank']}</td><td><b>{html.escape(p['name'])}</b>"
             f"<br><small>{html.escape(', '.join(p['via'][:6]))}</small></td>"
-            f"<td>{p['lower_bound_s']:.0f}</td><td>{_interval(p['t95_s'])}"
-            + (
-                f"<br><small>{p['censored_seeds']} runs did not reach 95 %</small>"
-                if p["censored_seeds"]
-                else ""
-            )
-            + f"</td><td>{_interval(p['exposed_above_aegl2'])}</td>"
+            f"<td>{p['lower_bound_s']:.0f}</td><td>{t95_cell(p)}</td>"
+            f"<td>{_interval(p['exposed_above_aegl2'])}</td>"
             f"<td>{_interval(p['expected_fatalities'], 1)}</td>"
             f"<td>{_interval(p['casualties'], 1)}</td>"
             f"<td>{_interval(p['max_density_per_m2'], 1)}</td>"

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from visualise.browser import visit
-from visualise.report import status_banner
+from visualise.report import status_banner, t95_cell
 
 
 def test_report_draws_offline_in_chromium(small_ranking: Path) -> None:
@@ -36,3 +36,15 @@ def test_a_provisional_ranking_says_so() -> None:
     assert status_banner({}) == ""  # a ranking written before rankings had a status
     expected = {**status, "expected_final_at": "2026-11-25T08:04:31+0000"}
     assert "The final ranking is expected at about 08:04" in status_banner({"status": expected})
+
+
+def test_t95_cell_says_when_no_run_got_95_percent_out() -> None:
+    t95 = {"mean": 2400.0, "ci_low": 2400.0, "ci_high": 2400.0}
+    plan = {"t95_s": t95, "censored_seeds": 5, "seeds": [0, 1, 2, 3, 4],
+            "evacuated": {"mean": 8963.2}}  # fmt: skip
+    assert t95_cell(plan).startswith("&gt; 2400<br><small>no run got 95 % out (8963 out by")
+    partly = {**plan, "t95_s": {"mean": 2210.0, "ci_low": 1990.0, "ci_high": 2430.0},
+              "censored_seeds": 2}  # fmt: skip
+    assert t95_cell(partly).startswith("2210 <small>[1990, 2430]</small>")
+    assert "2 runs did not reach 95 % (counted as the duration)" in t95_cell(partly)
+    assert "did not reach" not in t95_cell({**partly, "censored_seeds": 0})
