@@ -25,7 +25,7 @@ from shapely.geometry import Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from city_data.frame import LocalFrame
-from experiments.ranking.compare import censored, format_interval
+from experiments.ranking.compare import censored, format_interval, t95_parts
 from experiments.ranking.plans import RankingContext
 from scenarios.ammonia import AEGL_PPM
 from scenarios.attack import cordon_radius_m, threat_position
@@ -372,17 +372,10 @@ def _interval(metric: dict[str, Any], digits: int = 0) -> str:
 
 
 def t95_cell(plan: dict[str, Any]) -> str:
-    """T95 with its interval; '> duration' when no run got 95 % out (the mean is then only the
-    run's duration, its interval zero wide)."""
-    if censored(plan):
-        return (
-            f"&gt; {plan['t95_s']['mean']:.0f}<br><small>no run got 95 % out "
-            f"({plan['evacuated']['mean']:.0f} out by then)</small>"
-        )
-    cut = plan["censored_seeds"]
-    return _interval(plan["t95_s"]) + (
-        f"<br><small>{cut} runs did not reach 95 % (counted as the duration)</small>" if cut else ""
-    )
+    """T95 with its interval, and a remark on runs that never got 95 % out (compare.t95_parts)."""
+    value, remark = t95_parts(plan, unit="")
+    cell = html.escape(value) if censored(plan) else _interval(plan["t95_s"])
+    return cell + (f"<br><small>{html.escape(remark)}</small>" if remark else "")
 
 
 def _table(ranking: dict[str, Any]) -> str:

@@ -106,6 +106,21 @@ def format_interval(metric: dict[str, Any], *, digits: int = 0, unit: str = "") 
     return f"{mean} [{metric['ci_low']:.{digits}f}, {metric['ci_high']:.{digits}f}]"
 
 
+def t95_parts(entry: Mapping[str, Any], *, unit: str = " s") -> tuple[str, str]:
+    """A ranked plan's T95 and a remark on runs that never got 95 % out within their duration:
+    ('> 2400 s', 'no run got 95 % out; 8963 out by then') when none did (their mean is only the
+    duration), ('2210 s [1990, 2430]', '2 of 5 runs did not reach 95 %: too low') when some
+    did not, ('1983 s [1973, 1993]', '') when all did."""
+    t95, runs, cut = entry["t95_s"], len(entry["seeds"]), entry["censored_seeds"]
+    if censored(entry):
+        return (
+            f"> {t95['mean']:.0f}{unit}",
+            f"no run got 95 % out; {entry['evacuated']['mean']:.0f} out by then",
+        )
+    remark = f"{cut} of {runs} runs did not reach 95 %: too low" if cut else ""
+    return format_interval(t95, unit=unit), remark
+
+
 def harm(entry: Mapping[str, Any]) -> float:
     """A ranked plan's expected fatalities plus casualties (the ranking's first criterion)."""
     return float(entry["expected_fatalities"]["mean"] + entry["casualties"]["mean"])

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import stats
 
 from evac.errors import ScenarioError
-from experiments.ranking.compare import censored, compare_rankings, format_interval, harm
+from experiments.ranking.compare import compare_rankings, harm, t95_parts
 from experiments.ranking.ensemble import MemberJob, member_fingerprint, run_ensemble
 from experiments.ranking.plans import (
     CandidatePlan,
@@ -344,16 +344,9 @@ def interval(values: list[float], *, upper: float = math.inf) -> dict[str, float
 
 
 def clearance_text(entry: dict[str, Any]) -> str:
-    """A ranked plan's T95 in a line: with its interval, or '> 2400 s' when no run got 95 % out
-    within the run's duration (the mean of such runs is only the duration)."""
-    t95, runs, cut = entry["t95_s"], len(entry["seeds"]), entry["censored_seeds"]
-    if censored(entry):
-        return (
-            f"T95 > {t95['mean']:.0f} s (no run got 95 % out; "
-            f"{entry['evacuated']['mean']:.0f} out by then)"
-        )
-    text = f"T95 {format_interval(t95, unit=' s')}"
-    return text + (f" ({cut} of {runs} runs did not reach 95 %: too low)" if cut else "")
+    """A ranked plan's T95 in a line (see `compare.t95_parts`)."""
+    value, remark = t95_parts(entry)
+    return f"T95 {value}" + (f" ({remark})" if remark else "")
 
 
 def build_ranking(
