@@ -422,8 +422,8 @@ def write_report(result: Validation, out_dir: Path) -> None:
         "from the crossings of the line x = 0 (the same frames as PedPy's N(t) on the measured "
         f"data), over the steady-state frames {start}-{stop} "
         f"({(stop - start) / FPS:.0f} s: where the 4 s running mean of the measured density is "
-        "at least 70 % of its median). Model: defaults (CFSM, T "
-        f"{defaults.time_gap_s} s, r {defaults.radius_m} m, evasion strength "
+        "at least 70 % of its median). Model: defaults (CFSM, "
+        f"{defaults.time_gaps_text}, r {defaults.radius_m} m, evasion strength "
         f"{defaults.evasion_strength}), nothing calibrated on these data. Simulated: median over "
         f"seeds {seeds}.",
         "",

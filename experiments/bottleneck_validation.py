@@ -8,7 +8,7 @@ J = (N - 1) / (t_last - t_first) over the crossings, in persons per second.
     python -m experiments.bottleneck_validation
 
 compares the default model with both runs (docs/validation/). Run 030_c_56_h0 is part of the
-time gap's calibration set (`experiments.time_gap_calibration`), 040_c_56_h- is not.
+crowd time gap's calibration set (`experiments.time_gap_calibration`), 040_c_56_h- is not.
 """
 
 from __future__ import annotations
@@ -169,8 +169,8 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> 
     lines = [
         "# Validation: Wuppertal 2018 entrance bottleneck (0.5 m), flow at the entrance line",
         "",
-        f"Model: collision-free speed model, time gap {parameters.time_gap_s} s, radius "
-        f"{parameters.radius_m} m (time gap calibrated on 030_c_56_h0 and Seyfried 2009's "
+        f"Model: collision-free speed model, {parameters.time_gaps_text}, radius "
+        f"{parameters.radius_m} m (crowd time gap calibrated on 030_c_56_h0 and Seyfried 2009's "
         f"widths). Start: the measured positions at frame 0. Simulated flow: median of seeds "
         f"{list(seeds)}. Both analysed with PedPy (N(t) at the line (0.4, 0)-(-0.4, 0)); "
         "J = (N - 1) / (t_last - t_first).",

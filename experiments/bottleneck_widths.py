@@ -8,7 +8,7 @@ and Flow_vs_b_v2.dat, commit 9a9e60d). The geometry is JuPedSim's model of the J
 not the experiments' own plans: a holding room 6 m deep and 8 m wide, an approach of 4 m, the
 bottleneck 2 m long, 3 m behind it. People start spread over the holding room; the flow is
 (N - 1) / (t_last - t_first) at the bottleneck entrance (PedPy N(t)), median of the seeds.
-Seyfried's five widths are part of the time gap's calibration set
+Seyfried's five widths are part of the crowd time gap's calibration set
 (`experiments.time_gap_calibration`); Liddle's eight are validation only.
 
     python -m experiments.bottleneck_widths [--seeds 0 1 2]
@@ -136,8 +136,7 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2)) -> list[W
         "",
         (__doc__ or "").split("\n\n")[1].replace("\n", " "),
         "",
-        f"Model: defaults (CFSM, time gap {CollisionFreeSpeedModel().time_gap_s} s). Seeds "
-        f"{list(seeds)}.",
+        f"Model: defaults (CFSM, {CollisionFreeSpeedModel().time_gaps_text}). Seeds {list(seeds)}.",
         "",
         "| source | role | persons | width (m) | published J (1/s) | simulated J (1/s) | error | "
         "out (fewest of the seeds) |",

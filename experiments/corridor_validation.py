@@ -153,8 +153,8 @@ def write_report(out_dir: Path) -> list[DiagramPoint]:
         "",
         "Each simulated person enters at the first tracked position and time of a real one; "
         "density (PedPy classic) and speed (PedPy mean speed, 5-frame window) in the area "
-        "x 0-1.8 m, y -2-0 m over the steady-state frames. Model: defaults (CFSM, T "
-        f"{defaults.time_gap_s} s, r {defaults.radius_m} m, calibrated on bottleneck flows "
+        "x 0-1.8 m, y -2-0 m over the steady-state frames. Model: defaults (CFSM, "
+        f"{defaults.time_gaps_text}, r {defaults.radius_m} m, calibrated on bottleneck flows "
         "only). Seed 0.",
         "",
         "## Free speeds: the default (Weidmann 1993, 1.34 ± 0.26 m/s)",

@@ -28,6 +28,13 @@ IntArray = npt.NDArray[np.int64]
 # Repulsion between neighbours ends at this many ranges of free distance, shifted to reach zero
 # there (exp(-6) = 0.25 % of the contact push): beyond it only the headway needs neighbours.
 REPULSION_CUTOFF_RANGES = 6.0
+# Who walks beside (for the crowd's time gap, see cfsm_velocities): within this distance ahead or
+# behind along one's way, and at least this far to the side, within one's reach (out of one's
+# lane: in single file in RiMEA 16's 0.6 m ring the walkers stagger by up to 0.27 m). With this
+# many beside, it is a crowd.
+BESIDE_ALONG_M = 0.8
+BESIDE_ASIDE_M = 0.3
+BESIDE_FOR_CROWD = 2
 # Samples along a heading when looking for the nearest wall ahead (see wall_headway).
 _WALL_TRACE_STEPS = 16
 _CORNER_TURNS = (math.pi / 4, -math.pi / 4, math.pi / 2, -math.pi / 2)
@@ -197,9 +204,10 @@ def cfsm_velocities(
     direction_x: npt.NDArray[np.float32], direction_y: npt.NDArray[np.float32],
     travel_time: npt.NDArray[np.float32],
     wall_distance: npt.NDArray[np.float32], grid_x_min: float, grid_y_min: float,
-    resolution: float, time_gap: float, neighbour_strength: float, neighbour_range: float,
-    wall_strength: float, wall_range: float, evasion_strength: float, evasion_range: float,
-    turn_fraction: float, out_vx: FloatArray, out_vy: FloatArray, chunk_count: int,
+    resolution: float, time_gap: float, crowd_time_gap: float, neighbour_strength: float,
+    neighbour_range: float, wall_strength: float, wall_range: float, evasion_strength: float,
+    evasion_range: float, turn_fraction: float, out_vx: FloatArray, out_vy: FloatArray,
+    chunk_count: int,
     gathered: FloatArray, gathered_field: IntArray,
 ) -> None:  # fmt: skip
     """Collision-free speed model (Tordeux, Chraibi & Seyfried 2016).
@@ -211,6 +219,13 @@ def cfsm_velocities(
     nearest agent ahead within a lane as wide as the two bodies, or to the nearest wall ahead.
     Each agent looks only as far as matters to it: its headway v0·T or the repulsion's cutoff,
     plus the two bodies, so neighbours are searched in as many cells as that takes.
+
+    The time gap T (our addition): `time_gap` in single file, `crowd_time_gap` for someone with
+    BESIDE_FOR_CROWD or more people walking beside (BESIDE_ALONG_M, BESIDE_ASIDE_M), linear in
+    between. In a crowd the lanes interleave and people close up behind the one ahead; in single
+    file they keep about a second (Seyfried et al. 2005). One T cannot fit both: 0.40 s makes
+    RiMEA 16's single file twice too fast, 1 s halves bottleneck flows. Equal values: the
+    published model.
 
     Evasion (our addition, for counterflow): someone coming the other way ahead, within
     `evasion_range` and in one's lane, makes one step aside, by `evasion_strength` at contact
@@ -243,8 +258,9 @@ def cfsm_velocities(
             first, threads, per_chunk, ordered, desired_speed, gathered[:, :n],
             gathered_field[:n], cell_start, cell_x_min, cell_y_min, cell_size, cell_columns,
             cell_rows, direction_x, direction_y, travel_time, wall_distance, grid_x_min, grid_y_min,
-            resolution, time_gap, neighbour_strength, neighbour_range, wall_strength, wall_range,
-            evasion_strength, evasion_range, turn_fraction, largest_radius, out_vx, out_vy,
+            resolution, time_gap, crowd_time_gap, neighbour_strength, neighbour_range,
+            wall_strength, wall_range, evasion_strength, evasion_range, turn_fraction,
+            largest_radius, out_vx, out_vy,
         )  # fmt: skip
 
     others = [_thread_pool(threads - 1).submit(work, first) for first in range(1, threads)]
@@ -291,7 +307,8 @@ def chunk_velocities(
     direction_x: npt.NDArray[np.float32], direction_y: npt.NDArray[np.float32],
     travel_time: npt.NDArray[np.float32], wall_distance: npt.NDArray[np.float32],
     grid_x_min: float, grid_y_min: float, resolution: float, time_gap: float,
-    neighbour_strength: float, neighbour_range: float, wall_strength: float, wall_range: float,
+    crowd_time_gap: float, neighbour_strength: float, neighbour_range: float,
+    wall_strength: float, wall_range: float,
     evasion_strength: float, evasion_range: float, turn_fraction: float, largest_radius: float,
     out_vx: FloatArray, out_vy: FloatArray,
 ) -> None:  # fmt: skip
@@ -327,7 +344,7 @@ def chunk_velocities(
                 resolution,
             )  # fmt: skip
             desired_x, desired_y = ex, ey
-            headway = desired_speed[i] * time_gap
+            headway = desired_speed[i] * max(time_gap, crowd_time_gap)
             reach = max(headway, push_reach) + ri + largest_radius + 0.01
             reach_squared = reach * reach
             # The cells that the square around the circle of reach touches.
@@ -363,6 +380,15 @@ def chunk_velocities(
                 push_y += push * buffer_dy[b]
             ex -= neighbour_strength * push_x
             ey -= neighbour_strength * push_y
+            own_time_gap = time_gap
+            if crowd_time_gap != time_gap:
+                beside = 0
+                for b in range(found):
+                    along = buffer_dx[b] * desired_x + buffer_dy[b] * desired_y
+                    aside = buffer_dx[b] * desired_y - buffer_dy[b] * desired_x
+                    beside += int((abs(along) < BESIDE_ALONG_M) & (abs(aside) >= BESIDE_ASIDE_M))
+                crowd = min(1.0, beside / BESIDE_FOR_CROWD)
+                own_time_gap = time_gap + (crowd_time_gap - time_gap) * crowd
             # Evasion of those coming the other way (rare: its own loop).
             for b in range(found):
                 m = buffer[b]
@@ -424,7 +450,7 @@ def chunk_velocities(
                 contact = buffer_contact[b]
                 blocking = (dx * ex + dy * ey > 0.0) & (abs(dx * ey - dy * ex) < contact)
                 free = min(free, buffer_distance[b] - contact if blocking else reach)
-            speed = min(desired_speed[i], max(0.0, free / time_gap))
+            speed = min(desired_speed[i], max(0.0, free / own_time_gap))
             if speed < 0.05 * desired_speed[i]:
                 # Pressed sideways against someone (or a wall): if the way ahead along the
                 # desired direction is open, take it. Without this, two side by side at a narrow
@@ -460,7 +486,7 @@ def chunk_velocities(
                             free_desired = min(free_desired, buffer_distance[b] - contact)
                 if free_desired > free:
                     ex, ey = desired_x, desired_y
-                    speed = min(desired_speed[i], max(0.0, free_desired / time_gap))
+                    speed = min(desired_speed[i], max(0.0, free_desired / own_time_gap))
             if speed == 0.0:
                 # Bodies overlap (discrete time, walls): step apart, away from the overlapping
                 # neighbours, instead of freezing; frozen overlaps deadlock the plain model.

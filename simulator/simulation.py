@@ -74,13 +74,17 @@ def _check_positive(parameters: object) -> None:
 class CollisionFreeSpeedModel:
     """Parameters of the collision-free speed model (Tordeux et al. 2016).
 
-    The time gap is calibrated on bottleneck flows: the Wuppertal 2018 run 030_c_56_h0 and
-    Seyfried et al. 2009's five widths (the smallest RMS error over a grid of 0.30-0.60 s:
-    `python -m experiments.time_gap_calibration`); JuPedSim 1.4's defaults (1.0 s, 0.2 m)
-    under-predict the Wuppertal flows by a third. The repulsion constants are JuPedSim's.
+    Two time gaps (see kernels.cfsm_velocities): `time_gap_s` in single file, Tordeux et al.'s
+    and JuPedSim's 1 s (Seyfried et al. 2005 measured 1.06 s); `crowd_time_gap_s` with two or
+    more people walking beside, calibrated on bottleneck flows: the Wuppertal 2018 run
+    030_c_56_h0 and Seyfried et al. 2009's five widths (the smallest RMS error over a grid:
+    `python -m experiments.time_gap_calibration`). JuPedSim 1.4's defaults (one gap of 1.0 s,
+    0.2 m) under-predict the Wuppertal flows by a third; equal gaps give the published model.
+    The repulsion constants are JuPedSim's.
     """
 
-    time_gap_s: float = 0.40
+    time_gap_s: float = 1.0
+    crowd_time_gap_s: float = 0.40
     radius_m: float = 0.18
     neighbour_strength: float = 8.0
     neighbour_range_m: float = 0.1
@@ -103,6 +107,11 @@ class CollisionFreeSpeedModel:
 
     def __post_init__(self) -> None:
         _check_positive(self)
+
+    @property
+    def time_gaps_text(self) -> str:
+        """The two time gaps in words, for reports."""
+        return f"T {self.time_gap_s:g} s in single file, {self.crowd_time_gap_s:g} s in a crowd"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -656,7 +665,7 @@ class Simulation:
         if isinstance(p, SocialForceModel):
             return _SFM_CELL_SIZE_M
         repulsion = kernels.REPULSION_CUTOFF_RANGES * p.neighbour_range_m
-        headway = typical_speed * p.time_gap_s
+        headway = typical_speed * max(p.time_gap_s, p.crowd_time_gap_s)
         return max(headway, repulsion, 0.5) + 2.0 * largest_radius + 0.01
 
     def _move_cfsm(
@@ -670,7 +679,8 @@ class Simulation:
             self._cell_x_min, self._cell_y_min, self._cell_size, self._cell_columns,
             self._cell_rows,
             direction_x, direction_y, travel_time, grid.distance_to_wall, grid.x_min, grid.y_min,
-            grid.resolution, p.time_gap_s, p.neighbour_strength, p.neighbour_range_m,
+            grid.resolution, p.time_gap_s, p.crowd_time_gap_s, p.neighbour_strength,
+            p.neighbour_range_m,
             p.wall_strength, p.wall_range_m, p.evasion_strength, p.evasion_range_m,
             min(1.0, self.dt / p.turning_time_s), self._vx, self._vy, 8 * numba.get_num_threads(),
             self._gathered, self._gathered_field,

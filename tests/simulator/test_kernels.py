@@ -97,7 +97,7 @@ def test_cfsm_kernel_matches_the_reference() -> None:
         x, y, np.full(n, 0.2), np.full(n, 1.3), np.zeros(n, np.int64), cell_start, ordered,
         0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
         wall_distance, 0.0, 0.0, 0.2,
-        1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, vx, vy, 3,
+        1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, vx, vy, 3,
         np.full((5, 2 * n), np.nan), np.full(2 * n, -7, np.int64),  # longer work space: fine
     )  # fmt: skip
     # Each agent looks as far as its headway (1.3 m/s x 1 s) plus both bodies, and a little.
@@ -107,6 +107,33 @@ def test_cfsm_kernel_matches_the_reference() -> None:
     np.testing.assert_allclose(vy, ref_ey * ref_speed, atol=1e-9)
     speed = np.hypot(vx, vy)
     assert (speed < 1.3).any() and (speed == 1.3).any()  # both free and following walkers
+
+
+@pytest.mark.parametrize(("beside", "time_gap"), [(0, 1.0), (1, 0.75), (2, 0.5), (3, 0.5)])
+def test_cfsm_kernel_keeps_the_crowd_time_gap_with_people_beside(
+    beside: int, time_gap: float
+) -> None:
+    """A walker 0.8 m behind another (0.4 m free) keeps the single-file time gap (1 s) alone, the
+    crowd's (0.5 s) with two or more beside it (level, 1.05 m to a side: out of its lane and of
+    the repulsion's reach), halfway with one."""
+    sides = [(5.0, 6.05), (5.0, 3.95), (5.5, 6.05)][:beside]
+    x = np.array([5.0, 5.8] + [p[0] for p in sides])
+    y = np.array([5.0, 5.0] + [p[1] for p in sides])
+    n = x.size
+    alive = np.arange(n, dtype=np.int64)
+    cell_start, ordered = kernels.build_cell_list(x, y, alive, 0.0, 0.0, 2.0, 6, 5)
+    shape = (1, 60, 60)
+    direction_x, direction_y = np.ones(shape, np.float32), np.zeros(shape, np.float32)
+    vx, vy = np.zeros(n), np.zeros(n)
+    kernels.cfsm_velocities(
+        x, y, np.full(n, 0.2), np.full(n, 1.3), np.zeros(n, np.int64), cell_start, ordered,
+        0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
+        np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
+        1.0, 0.5, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, vx, vy, 3,
+        np.empty((5, n)), np.empty(n, np.int64),
+    )  # fmt: skip
+    assert vy[0] == pytest.approx(0.0, abs=1e-12)
+    assert vx[0] == pytest.approx(0.4 / time_gap, rel=1e-12)
 
 
 def test_cfsm_kernel_turns_gradually_from_last_heading() -> None:
@@ -123,7 +150,7 @@ def test_cfsm_kernel_turns_gradually_from_last_heading() -> None:
             x, y, np.full(1, 0.2), np.full(1, 1.3), np.zeros(1, np.int64), cell_start, ordered,
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
-            1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, fraction, vx, vy, 3,
+            1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, fraction, vx, vy, 3,
             np.empty((5, 1)), np.empty(1, np.int64),
         )  # fmt: skip
         assert math.hypot(vx[0], vy[0]) == pytest.approx(1.3)  # nobody ahead: full speed
@@ -211,7 +238,7 @@ def test_cfsm_kernel_turns_round_through_the_right() -> None:
             x, y, np.full(1, 0.2), np.full(1, 1.3), np.zeros(1, np.int64), cell_start, ordered,
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
-            1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1 / 3, vx, vy, 3,
+            1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1 / 3, vx, vy, 3,
             np.empty((5, 1)), np.empty(1, np.int64),
         )  # fmt: skip
         headings.append(math.degrees(math.atan2(vy[0], vx[0])))
@@ -243,7 +270,7 @@ vx, vy = rng.normal(0.8, 0.3, n), rng.normal(0.0, 0.3, n)
 kernels.cfsm_velocities(
     x, y, rng.uniform(0.15, 0.25, n), rng.uniform(0.9, 1.6, n), np.zeros(n, np.int64),
     cell_start, ordered, 0.0, 0.0, 2.0, 15, 5, direction_x, direction_y, travel_time,
-    wall_distance, 0.0, 0.0, 0.2, 0.4, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 0.5, vx, vy, 16,
+    wall_distance, 0.0, 0.0, 0.2, 1.0, 0.4, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 0.5, vx, vy, 16,
     np.empty((5, n)), np.empty(n, np.int64),
 )
 print(vx.tobytes().hex() + vy.tobytes().hex())
