@@ -224,8 +224,8 @@ def cfsm_velocities(
     BESIDE_FOR_CROWD or more people walking beside (BESIDE_ALONG_M, BESIDE_ASIDE_M), linear in
     between. In a crowd the lanes interleave and people close up behind the one ahead; in single
     file they keep about a second (Seyfried et al. 2005). One T cannot fit both: 0.40 s makes
-    RiMEA 16's single file twice too fast, 1 s halves bottleneck flows. Equal values: the
-    published model.
+    RiMEA 16's single file about twice too fast, 1 s passes a third too few through bottlenecks.
+    Equal values: the published model.
 
     Evasion (our addition, for counterflow): someone coming the other way ahead, within
     `evasion_range` and in one's lane, makes one step aside, by `evasion_strength` at contact
