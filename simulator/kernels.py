@@ -285,7 +285,8 @@ def gather_in_cell_order(
     vy: FloatArray, ordered: IntArray, gathered: FloatArray, gathered_field: IntArray,
 ) -> float:  # fmt: skip
     """Copy the agents' state into cell order, so that neighbour loops read contiguous memory:
-    rows x, y, radius, vx, vy; the field in `gathered_field`. Returns the largest radius."""
+    rows x, y, radius, vx, vy; the field in `gathered_field`. Returns the largest radius
+    (`ordered` must not be empty: cfsm_velocities returns before for no agent)."""
     n = ordered.size
     for m in range(n):  # serial: a Numba parallel loop here costs more than it saves
         i = ordered[m]
@@ -295,7 +296,7 @@ def gather_in_cell_order(
         gathered[3, m] = vx[i]
         gathered[4, m] = vy[i]
         gathered_field[m] = field_of[i]
-    return gathered[2, :n].max() if n else 0.0
+    return float(gathered[2, :n].max())
 
 
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "arcp", "nsz"},

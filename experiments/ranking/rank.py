@@ -148,11 +148,11 @@ def rank_scenario(
             "runs_done": len(finished),
             "runs": len(jobs),
         }
-        left_s = _time_left_s(
+        left_s = None if final else _time_left_s(
             runs_left=len(jobs) - len(finished), runs_here=len(finished) - len(kept),
             members_s=time.perf_counter() - members_started,
         )  # fmt: skip
-        if not final and left_s is not None:
+        if left_s is not None:
             ranking["status"]["expected_final_wall_time_s"] = round(wall + left_s)
             ranking["status"]["expected_final_at"] = _clock_after(left_s)
         ranking["rounds"] = list(history)
