@@ -19,7 +19,7 @@ from scenarios.attack import AttackHazard
 from scenarios.population import Population, place_agents
 from scenarios.scenario_file import Scenario
 from scenarios.site_run import prepare_site_run
-from simulator import Hdf5TrajectoryWriter, Simulation
+from simulator import FloorFieldStore, Hdf5TrajectoryWriter, Simulation
 
 FloatArray = npt.NDArray[np.float64]
 DENSITY_SAMPLE_S = 1.0
@@ -29,12 +29,14 @@ CURVE_STEP_S = 10.0
 def run_scenario(
     scenario: Scenario, out_dir: Path, *, seed: int | None = None, trajectories: bool = True,
     figures: bool = True, labels: dict[str, Any] | None = None,
+    field_store: FloorFieldStore | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Run a scenario and write its result folder; returns the summary.
 
     Outputs are written to a sibling folder first and moved into place at the end, so a failed
     run leaves no half-written result. Ensembles can leave out the trajectories and figures,
-    and add `labels` (e.g. the plan) to the summary.
+    and add `labels` (e.g. the plan) to the summary, and share floor fields with other runs
+    through `field_store`.
     """
     seed = scenario.seed if seed is None else seed
     partial = out_dir.with_name(out_dir.name + ".partial")
@@ -43,7 +45,7 @@ def run_scenario(
     try:
         summary = _run(
             scenario, partial, seed, trajectories=trajectories, figures=figures,
-            labels=labels or {},
+            labels=labels or {}, field_store=field_store,
         )  # fmt: skip
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -56,7 +58,7 @@ def run_scenario(
 
 def _run(
     scenario: Scenario, folder: Path, seed: int, *, trajectories: bool, figures: bool,
-    labels: dict[str, Any],
+    labels: dict[str, Any], field_store: FloorFieldStore | None,
 ) -> dict[str, Any]:  # fmt: skip
     started = time.perf_counter()
     writer = (
@@ -71,11 +73,12 @@ def _run(
         site_run = prepare_site_run(
             scenario.site, dt=scenario.dt, seed=seed, model=scenario.model,
             trajectory_writer=writer, extra_lines=scenario.measurement_lines,
+            field_store=field_store,
         )  # fmt: skip
         sim = site_run.simulation
         destination_names = [d.name for d in site_run.venue.destinations]
     else:
-        sim = _drawn_venue_simulation(scenario, seed, writer)
+        sim = _drawn_venue_simulation(scenario, seed, writer, field_store)
         destination_names = [f"exit {k}" for k in range(len(sim.venue.exits))]
     site = site_run.venue.site if site_run is not None else None
     ammonia = (
@@ -150,12 +153,15 @@ def evacuation_counts(exit_times: FloatArray, *, until_s: float) -> dict[str, An
 
 
 def _drawn_venue_simulation(
-    scenario: Scenario, seed: int, writer: Hdf5TrajectoryWriter | None
+    scenario: Scenario,
+    seed: int,
+    writer: Hdf5TrajectoryWriter | None,
+    field_store: FloorFieldStore | None,
 ) -> Simulation:
     assert scenario.walkable_area is not None
     sim = Simulation(
         walkable_area=scenario.walkable_area, exits=scenario.exits, model=scenario.model,
-        dt=scenario.dt, seed=seed, trajectory_writer=writer,
+        dt=scenario.dt, seed=seed, trajectory_writer=writer, field_store=field_store,
         measurement_lines=scenario.measurement_lines,
     )  # fmt: skip
     rng = np.random.default_rng(seed)

@@ -25,7 +25,7 @@ from scenarios.site_setup import (
     named_area,
     via_area,
 )
-from simulator import Simulation, TrajectoryWriter
+from simulator import FloorFieldStore, Simulation, TrajectoryWriter
 
 
 @dataclass
@@ -68,6 +68,7 @@ def prepare_site_run(
     setup: SiteScenario, *, dt: float, seed: int, model: str,
     trajectory_writer: TrajectoryWriter | None,
     extra_lines: dict[str, LineString] | None = None,
+    field_store: FloorFieldStore | None = None,
 ) -> SiteRun:  # fmt: skip
     """Load the site, clip it, place the population and set up the plan and the closures."""
     site, venue = load_site_venue(setup)
@@ -86,6 +87,7 @@ def prepare_site_run(
         measurement_lines=lines,
         exit_choice="nearest",
         waypoints=[area.intersection(venue.walkable_area) for area in waypoints],
+        field_store=field_store,
     )
     stadium = None
     if any(origin.in_stadium for origin in origins):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -55,3 +59,105 @@ def compute_floor_field(
     travel[target & passable] = 0.0
     travel[~passable] = np.inf
     return FloorField(travel, *downhill(travel, resolution))
+
+
+class FieldStack:
+    """The floor fields of the targets in use, stacked for the kernels (direction x, direction y,
+    travel time as float32, one slot per target). Slots stay put: a target that comes into use
+    fills a free slot and one out of use frees its slot, so a change of targets copies only the
+    new fields (a city run changes them hundreds of times as people pass waypoints)."""
+
+    def __init__(self) -> None:
+        self.slot_of: dict[int, int] = {}
+        self.direction_x = np.zeros((0, 0, 0), dtype=np.float32)
+        self.direction_y = np.zeros((0, 0, 0), dtype=np.float32)
+        self.travel_time = np.zeros((0, 0, 0), dtype=np.float32)
+
+    def clear(self) -> None:
+        """Forget every slot (the fields changed); the memory is kept for the next fields."""
+        self.slot_of.clear()
+
+    def update(self, keys: Iterable[int], field: Callable[[int], FloorField]) -> None:
+        """Hold exactly the fields of `keys`; `field(key)` gives a field not yet held."""
+        wanted = set(keys)
+        for key in [k for k in self.slot_of if k not in wanted]:
+            del self.slot_of[key]
+        new = sorted(wanted - self.slot_of.keys())
+        if not new:
+            return
+        first = field(new[0])
+        self._reserve(len(wanted), first.travel_time.shape)
+        free = iter(sorted(set(range(self.travel_time.shape[0])) - set(self.slot_of.values())))
+        for key in new:
+            f = first if key == new[0] else field(key)
+            slot = next(free)
+            self.direction_x[slot] = f.direction_x
+            self.direction_y[slot] = f.direction_y
+            self.travel_time[slot] = f.travel_time
+            self.slot_of[key] = slot
+
+    def _reserve(self, slots: int, shape: tuple[int, ...]) -> None:
+        """Room for `slots` fields of `shape`, keeping the fields held (capacity doubles)."""
+        capacity = self.travel_time.shape[0]
+        if capacity >= slots and self.travel_time.shape[1:] == shape:
+            return
+        if self.travel_time.shape[1:] != shape:
+            self.slot_of.clear()
+            capacity = 0
+        grown = max(slots, 2 * capacity)
+        for name in ("direction_x", "direction_y", "travel_time"):
+            old = getattr(self, name)
+            array = np.zeros((grown, *shape), dtype=np.float32)
+            if capacity:
+                array[:capacity] = old[:capacity]
+            setattr(self, name, array)
+
+
+class FloorFieldStore:
+    """Floor fields kept in a folder under a digest of everything they are computed from, so that
+    runs that share a venue and a hazard (the seeds of one plan in a ranking) compute each field
+    once. The travel times of the passable cells are stored exactly (float64) and the directions
+    computed again from them, so a field read back is the field computed. Processes may share
+    the folder: a field is written under a temporary name and then renamed into place."""
+
+    _FORMAT = b"floor-field 1"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.computed = 0
+        self.read = 0
+
+    def field(
+        self,
+        walkable: npt.NDArray[np.bool_],
+        distance_to_wall: npt.NDArray[np.float32],
+        target: npt.NDArray[np.bool_],
+        *,
+        resolution: float,
+        cost: npt.NDArray[np.float32] | None = None,
+    ) -> FloorField:
+        """`compute_floor_field` with these arguments, read from the folder if it is there."""
+        digest = hashlib.sha1(self._FORMAT)
+        digest.update(repr((walkable.shape, float(resolution), cost is None)).encode())
+        for array in (walkable, distance_to_wall, target) + (() if cost is None else (cost,)):
+            digest.update(np.ascontiguousarray(array).data)
+        path = self.folder / f"{digest.hexdigest()}.npy"
+        passable = walkable if cost is None else walkable & np.isfinite(cost)
+        try:
+            values = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            values = None
+        if values is not None and values.dtype == np.float64 and values.size == passable.sum():
+            travel = np.full(walkable.shape, np.inf)
+            travel[passable] = values
+            self.read += 1
+            return FloorField(travel, *downhill(travel, resolution))
+        field = compute_floor_field(
+            walkable, distance_to_wall, target, resolution=resolution, cost=cost
+        )
+        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npy")
+        np.save(partial, field.travel_time[passable], allow_pickle=False)
+        partial.replace(path)
+        self.computed += 1
+        return field

@@ -197,6 +197,52 @@ def repulsion_exp(x: float) -> float:
     return p
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def neighbours_within(
+    xi: float, yi: float, k: int, reach: float, sx: FloatArray, sy: FloatArray, sr: FloatArray,
+    ri: float, cell_start: IntArray, cell_x_min: float, cell_y_min: float, cell_size: float,
+    cell_columns: int, cell_rows: int, buffer: IntArray, buffer_dx: FloatArray,
+    buffer_dy: FloatArray, buffer_squared: FloatArray, buffer_contact: FloatArray,
+) -> int:  # fmt: skip
+    """Everyone but k (in cell order) within `reach` of (xi, yi), written to the buffers (index,
+    offset, squared distance, sum of radii) in cell order; returns how many (at most the buffers'
+    length less one). Searches the cells that the square around the circle of reach touches,
+    without branching: a candidate is written in any case and kept by advancing the count."""
+    reach_squared = reach * reach
+    last = buffer.size - 1
+    x_lo = min(max(int((xi - reach - cell_x_min) / cell_size), 0), cell_columns - 1)
+    x_hi = min(max(int((xi + reach - cell_x_min) / cell_size), 0), cell_columns - 1) + 1
+    y_lo = min(max(int((yi - reach - cell_y_min) / cell_size), 0), cell_rows - 1)
+    y_hi = min(max(int((yi + reach - cell_y_min) / cell_size), 0), cell_rows - 1) + 1
+    found = 0
+    for ny in range(y_lo, y_hi):
+        row = ny * cell_columns
+        for m in range(cell_start[row + x_lo], cell_start[row + x_hi]):
+            dx = sx[m] - xi
+            dy = sy[m] - yi
+            squared = dx * dx + dy * dy
+            buffer[found] = m
+            buffer_dx[found] = dx
+            buffer_dy[found] = dy
+            buffer_squared[found] = squared
+            buffer_contact[found] = ri + sr[m]
+            found += int((squared <= reach_squared) & (m != k) & (found < last))
+    return found
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def count_beside(found: int, buffer_dx: FloatArray, buffer_dy: FloatArray, desired_x: float,
+                 desired_y: float) -> int:  # fmt: skip
+    """How many of the `found` neighbours walk beside one heading (desired_x, desired_y):
+    within BESIDE_ALONG_M ahead or behind, at least BESIDE_ASIDE_M to the side."""
+    beside = 0
+    for b in range(found):
+        along = buffer_dx[b] * desired_x + buffer_dy[b] * desired_y
+        aside = buffer_dx[b] * desired_y - buffer_dy[b] * desired_x
+        beside += int((abs(along) < BESIDE_ALONG_M) & (abs(aside) >= BESIDE_ASIDE_M))
+    return beside
+
+
 def cfsm_velocities(
     x: FloatArray, y: FloatArray, radius: FloatArray, desired_speed: FloatArray, field_of: IntArray,
     cell_start: IntArray, ordered: IntArray, cell_x_min: float, cell_y_min: float,
@@ -218,18 +264,22 @@ def cfsm_velocities(
     (1: at once, the original model). Speed: min(v0, max(0, s / T)), s the free distance to the
     nearest agent ahead within a lane as wide as the two bodies, or to the nearest wall ahead.
     Each agent looks only as far as matters to it: its headway v0·T or the repulsion's cutoff,
-    plus the two bodies, so neighbours are searched in as many cells as that takes.
+    plus the two bodies, so neighbours are searched in as many cells as that takes: first as far
+    as the crowd's gap needs, and again as far as the longer gap needs only by those with fewer
+    than BESIDE_FOR_CROWD people beside within that (in dense crowds, most people, the search
+    covers a third of the area; speed, repulsion and T come out the same).
 
     The time gap T (our addition): `time_gap` in single file, `crowd_time_gap` for someone with
     BESIDE_FOR_CROWD or more people walking beside (BESIDE_ALONG_M, BESIDE_ASIDE_M), linear in
     between. In a crowd the lanes interleave and people close up behind the one ahead; in single
-    file they keep about a second (Seyfried et al. 2005). One T cannot fit both: 0.40 s makes
+    file they keep about a second (Seyfried et al. 2005). One T cannot fit both: 0.35 s makes
     RiMEA 16's single file about twice too fast, 1 s passes a third too few through bottlenecks.
     Equal values: the published model.
 
     Evasion (our addition, for counterflow): someone coming the other way ahead, within
-    `evasion_range` and in one's lane, makes one step aside, by `evasion_strength` at contact
-    falling linearly to 0 at the range: away from them, or to the right when they come head-on.
+    `evasion_range`, one's search reach and one's lane, makes one step aside, by
+    `evasion_strength` at contact falling linearly to 0 at the range: away from them, or to the
+    right when they come head-on.
     Lanes form as they do in bidirectional experiments; `out_vx`, `out_vy` must hold the last
     step's velocities on entry, the moves actually made (read to tell who is oncoming and which
     heading to turn from). `gathered` (5 rows) and `gathered_field` are work space kept between
@@ -329,7 +379,8 @@ def chunk_velocities(
     buffer_dy = np.empty(_NEIGHBOUR_BUFFER)
     buffer_distance = np.empty(_NEIGHBOUR_BUFFER)
     buffer_contact = np.empty(_NEIGHBOUR_BUFFER)
-    last = _NEIGHBOUR_BUFFER - 1
+    longest_time_gap = max(time_gap, crowd_time_gap)
+    two_stage = crowd_time_gap < time_gap
     n = ordered.size
     for start in range(first * per_chunk, n, stride * per_chunk):
         for k in range(start, min(n, start + per_chunk)):
@@ -345,30 +396,32 @@ def chunk_velocities(
                 resolution,
             )  # fmt: skip
             desired_x, desired_y = ex, ey
-            headway = desired_speed[i] * max(time_gap, crowd_time_gap)
+            # Who is beside decides the time gap, and the gap how far one must look. Search
+            # first as far as the crowd's gap needs: with enough people beside within it (they
+            # are beside within any larger reach too) one is in a crowd and it is far enough;
+            # only the others search again as far as the single-file gap needs.
+            headway = desired_speed[i] * (crowd_time_gap if two_stage else longest_time_gap)
             reach = max(headway, push_reach) + ri + largest_radius + 0.01
-            reach_squared = reach * reach
-            # The cells that the square around the circle of reach touches.
-            x_lo = min(max(int((xi - reach - cell_x_min) / cell_size), 0), cell_columns - 1)
-            x_hi = min(max(int((xi + reach - cell_x_min) / cell_size), 0), cell_columns - 1) + 1
-            y_lo = min(max(int((yi - reach - cell_y_min) / cell_size), 0), cell_rows - 1)
-            y_hi = min(max(int((yi + reach - cell_y_min) / cell_size), 0), cell_rows - 1) + 1
-            # Pass 1: everyone within reach, in cell order, gathered without branching (a
-            # candidate is written in any case and kept by advancing the count).
-            found = 0
-            for ny in range(y_lo, y_hi):
-                row = ny * cell_columns
-                for m in range(cell_start[row + x_lo], cell_start[row + x_hi]):
-                    dx = sx[m] - xi
-                    dy = sy[m] - yi
-                    squared = dx * dx + dy * dy
-                    buffer[found] = m
-                    buffer_dx[found] = dx
-                    buffer_dy[found] = dy
-                    buffer_distance[found] = squared
-                    buffer_contact[found] = ri + sr[m]
-                    found += int((squared <= reach_squared) & (m != k) & (found < last))
-            # Pass 2: repulsion, without branches so that the loop vectorises.
+            found = neighbours_within(
+                xi, yi, k, reach, sx, sy, sr, ri, cell_start, cell_x_min, cell_y_min, cell_size,
+                cell_columns, cell_rows, buffer, buffer_dx, buffer_dy, buffer_distance,
+                buffer_contact,
+            )  # fmt: skip
+            own_time_gap = time_gap
+            if crowd_time_gap != time_gap:
+                beside = count_beside(found, buffer_dx, buffer_dy, desired_x, desired_y)
+                if two_stage and beside < BESIDE_FOR_CROWD:
+                    headway = desired_speed[i] * longest_time_gap
+                    reach = max(headway, push_reach) + ri + largest_radius + 0.01
+                    found = neighbours_within(
+                        xi, yi, k, reach, sx, sy, sr, ri, cell_start, cell_x_min, cell_y_min,
+                        cell_size, cell_columns, cell_rows, buffer, buffer_dx, buffer_dy,
+                        buffer_distance, buffer_contact,
+                    )  # fmt: skip
+                    beside = count_beside(found, buffer_dx, buffer_dy, desired_x, desired_y)
+                crowd = min(1.0, beside / BESIDE_FOR_CROWD)
+                own_time_gap = time_gap + (crowd_time_gap - time_gap) * crowd
+            # Repulsion, without branches so that the loop vectorises.
             push_x = 0.0
             push_y = 0.0
             for b in range(found):
@@ -381,15 +434,6 @@ def chunk_velocities(
                 push_y += push * buffer_dy[b]
             ex -= neighbour_strength * push_x
             ey -= neighbour_strength * push_y
-            own_time_gap = time_gap
-            if crowd_time_gap != time_gap:
-                beside = 0
-                for b in range(found):
-                    along = buffer_dx[b] * desired_x + buffer_dy[b] * desired_y
-                    aside = buffer_dx[b] * desired_y - buffer_dy[b] * desired_x
-                    beside += int((abs(along) < BESIDE_ALONG_M) & (abs(aside) >= BESIDE_ASIDE_M))
-                crowd = min(1.0, beside / BESIDE_FOR_CROWD)
-                own_time_gap = time_gap + (crowd_time_gap - time_gap) * crowd
             # Evasion of those coming the other way (rare: its own loop).
             for b in range(found):
                 m = buffer[b]

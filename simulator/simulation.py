@@ -15,7 +15,7 @@ from city_data.raster import WalkableGrid, fill_cells
 from evac.errors import SimulationError
 from simulator import kernels
 from simulator.exit_choice import SPECIFIC_FLOW_PER_M_S, choose_exits, exit_width_m
-from simulator.floor_field import FloorField, compute_floor_field
+from simulator.floor_field import FieldStack, FloorField, FloorFieldStore, compute_floor_field
 from simulator.measurement import LineCounter
 from simulator.trajectory_writer import TrajectoryWriter
 from simulator.venue import Venue, build_venue
@@ -84,7 +84,7 @@ class CollisionFreeSpeedModel:
     """
 
     time_gap_s: float = 1.0
-    crowd_time_gap_s: float = 0.40
+    crowd_time_gap_s: float = 0.35
     radius_m: float = 0.18
     neighbour_strength: float = 8.0
     neighbour_range_m: float = 0.1
@@ -175,6 +175,7 @@ class Simulation:
         exit_choice: str = "queue",
         reconsider_share: float = 0.5,
         waypoints: Sequence[BaseGeometry] = (),
+        field_store: FloorFieldStore | None = None,
     ) -> None:
         if model not in MODELS:
             raise SimulationError(f"unknown model '{model}' (expected one of: {', '.join(MODELS)})")
@@ -211,7 +212,8 @@ class Simulation:
         self._waypoint_count = len(waypoints)
         self._exit_open = np.ones(len(self.venue.exits), dtype=np.bool_)
         self._fields: dict[int, FloorField] = {}
-        self._stack: tuple[tuple[int, ...], FloatArray32, FloatArray32, FloatArray32] | None = None
+        self._field_store = field_store
+        self._stack = FieldStack()
         grid = self.venue.grid
         # Agents' centres stay in cells wholly inside the walkable area (or in an exit).
         self._movable = self.venue.movable
@@ -360,20 +362,14 @@ class Simulation:
         routed = self._final_target == index
         self._final_target[routed] = ANY_EXIT
         self._chooses[routed] = True
-        self._fields.clear()
-        self._stack = None
-        self._fields_stale = True
-        self._next_choice_time = self.time
+        self._invalidate_fields()
 
     def open_exit(self, index: int) -> None:
         """Open a closed exit again."""
         index = self._check_exit_index(index)
         if not self._exit_open[index]:
             self._exit_open[index] = True
-            self._fields.clear()
-            self._stack = None
-            self._fields_stale = True
-            self._next_choice_time = self.time
+            self._invalidate_fields()
 
     def close_area(self, area: BaseGeometry) -> int:
         """Close an area (a street, a bridge, a cordon) from now on: nobody enters it, people
@@ -545,7 +541,7 @@ class Simulation:
         if self.exit_choice == "queue" and self.time >= self._next_choice_time:
             self._choose_exits(alive)
             self._next_choice_time = self.time + EXIT_CHOICE_INTERVAL_S
-        _, direction_x, direction_y, travel_time = self._direction_stack(alive)
+        fields = self._direction_stack(alive)
         # Agents still in their pre-movement time stand still (and are in others' way).
         if self._refresh_moving_speed or self.time < self._last_start_time + self.dt:
             self._moving_speed[alive] = np.where(
@@ -567,10 +563,9 @@ class Simulation:
             np.copyto(self._before_x, self._x)
             np.copyto(self._before_y, self._y)
         if isinstance(p, SocialForceModel):
-            self._move_sfm(p, alive, moving_speed, cell_start, ordered, direction_x, direction_y)
+            self._move_sfm(p, alive, moving_speed, cell_start, ordered, fields)
         else:
-            self._move_cfsm(p, alive, moving_speed, cell_start, ordered, direction_x,
-                            direction_y, travel_time)  # fmt: skip
+            self._move_cfsm(p, alive, moving_speed, cell_start, ordered, fields)
         if self.line_counts:
             counts = kernels.count_crossings(
                 self._before_x, self._before_y, self._x, self._y, alive, self._line_array
@@ -670,17 +665,15 @@ class Simulation:
 
     def _move_cfsm(
         self, p: CollisionFreeSpeedModel, alive: npt.NDArray[np.int64], moving_speed: FloatArray,
-        cell_start: npt.NDArray[np.int64], ordered: npt.NDArray[np.int64],
-        direction_x: FloatArray32, direction_y: FloatArray32, travel_time: FloatArray32,
+        cell_start: npt.NDArray[np.int64], ordered: npt.NDArray[np.int64], fields: FieldStack,
     ) -> None:  # fmt: skip
         grid = self.venue.grid
         kernels.cfsm_velocities(
             self._x, self._y, self._radius, moving_speed, self._field_of, cell_start, ordered,
             self._cell_x_min, self._cell_y_min, self._cell_size, self._cell_columns,
-            self._cell_rows,
-            direction_x, direction_y, travel_time, grid.distance_to_wall, grid.x_min, grid.y_min,
-            grid.resolution, p.time_gap_s, p.crowd_time_gap_s, p.neighbour_strength,
-            p.neighbour_range_m,
+            self._cell_rows, fields.direction_x, fields.direction_y, fields.travel_time,
+            grid.distance_to_wall, grid.x_min, grid.y_min, grid.resolution, p.time_gap_s,
+            p.crowd_time_gap_s, p.neighbour_strength, p.neighbour_range_m,
             p.wall_strength, p.wall_range_m, p.evasion_strength, p.evasion_range_m,
             min(1.0, self.dt / p.turning_time_s), self._vx, self._vy, 8 * numba.get_num_threads(),
             self._gathered, self._gathered_field,
@@ -695,8 +688,7 @@ class Simulation:
 
     def _move_sfm(
         self, p: SocialForceModel, alive: npt.NDArray[np.int64], moving_speed: FloatArray,
-        cell_start: npt.NDArray[np.int64], ordered: npt.NDArray[np.int64],
-        direction_x: FloatArray32, direction_y: FloatArray32,
+        cell_start: npt.NDArray[np.int64], ordered: npt.NDArray[np.int64], fields: FieldStack,
     ) -> None:  # fmt: skip
         grid = self.venue.grid
         substeps = max(1, int(np.ceil(self.dt / _SFM_SUBSTEP_S - 1e-9)))
@@ -707,9 +699,9 @@ class Simulation:
             kernels.sfm_accelerations(
                 self._x, self._y, self._vx, self._vy, self._radius, moving_speed, self._field_of,
                 cell_start, ordered, self._cell_x_min, self._cell_y_min, self._cell_size,
-                self._cell_columns,
-                self._cell_rows, direction_x, direction_y, grid.distance_to_wall, grid.x_min,
-                grid.y_min, grid.resolution, p.relaxation_time_s, p.strength, p.range_m,
+                self._cell_columns, self._cell_rows, fields.direction_x, fields.direction_y,
+                grid.distance_to_wall, grid.x_min, grid.y_min, grid.resolution,
+                p.relaxation_time_s, p.strength, p.range_m,
                 p.body_stiffness, p.friction, ax, ay,
             )  # fmt: skip
             vx = self._vx[alive] + ax[alive] * h
@@ -730,24 +722,16 @@ class Simulation:
             self._vy[alive] = np.where(new_y[alive] == self._y[alive], 0.0, self._vy[alive])
             self._x, self._y = new_x, new_y
 
-    def _direction_stack(
-        self, alive: npt.NDArray[np.int64]
-    ) -> tuple[tuple[int, ...], FloatArray32, FloatArray32, FloatArray32]:
+    def _direction_stack(self, alive: npt.NDArray[np.int64]) -> FieldStack:
         """Direction and travel-time fields of the targets in use, stacked for the kernel; also
-        points each agent (`_field_of`) at its slot in the stack. Rebuilt when targets change."""
-        if self._stack is not None and not self._fields_stale:
+        points each agent (`_field_of`) at its slot in the stack. Updated when targets change."""
+        if not self._fields_stale:
             return self._stack
-        keys = tuple(int(k) for k in np.unique(self._target[alive]))
-        if self._stack is None or self._stack[0] != keys:
-            fields = [self._field(key) for key in keys]
-            self._stack = (
-                keys,
-                np.stack([f.direction_x for f in fields]),
-                np.stack([f.direction_y for f in fields]),
-                np.stack([f.travel_time.astype(np.float32) for f in fields]),
-            )
+        keys = [int(k) for k in np.unique(self._target[alive])]
+        self._stack.update(keys, self._field)
         slot_of_key = np.full(len(self.venue.exits) + self._waypoint_count + 1, -1, dtype=np.int64)
-        slot_of_key[np.array(keys) + 1] = np.arange(len(keys))
+        for key, slot in self._stack.slot_of.items():
+            slot_of_key[key + 1] = slot
         self._field_of[alive] = slot_of_key[self._target[alive] + 1]
         self._fields_stale = False
         return self._stack
@@ -771,7 +755,8 @@ class Simulation:
                 if self._hazard_cost is not None:
                     cost *= self._hazard_cost
                 cost[self._closed] *= CLOSED_AREA_COST
-            self._fields[key] = compute_floor_field(
+            compute = compute_floor_field if self._field_store is None else self._field_store.field
+            self._fields[key] = compute(
                 walkable, grid.distance_to_wall, target & ~self._closed,
                 resolution=grid.resolution, cost=cost,
             )  # fmt: skip
@@ -850,7 +835,7 @@ class Simulation:
 
     def _invalidate_fields(self) -> None:
         self._fields.clear()
-        self._stack = None
+        self._stack.clear()
         self._fields_stale = True
         self._next_choice_time = self.time
 

@@ -29,12 +29,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class MemberJob:
-    """One ensemble member: a plan's scenario with one seed, written to `folder`."""
+    """One ensemble member: a plan's scenario with one seed, written to `folder`; floor fields
+    are shared through `field_folder` with the other members that use it (see
+    `simulator.floor_field.FloorFieldStore`)."""
 
     plan: str
     seed: int
     scenario: Scenario
     folder: Path
+    field_folder: Path | None = None
 
 
 def member_fingerprint(job: MemberJob) -> str:
@@ -51,13 +54,16 @@ def run_member(job: MemberJob, threads: int = 0) -> dict[str, Any]:
     import numba
 
     from experiments.single_run import run_scenario
+    from simulator.floor_field import FloorFieldStore
 
     if threads > 0:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     labels = {"plan": job.plan, "member_fingerprint": member_fingerprint(job)}
+    store = None if job.field_folder is None else FloorFieldStore(job.field_folder)
     return run_scenario(
-        job.scenario, job.folder, seed=job.seed, trajectories=False, figures=False, labels=labels
-    )
+        job.scenario, job.folder, seed=job.seed, trajectories=False, figures=False, labels=labels,
+        field_store=store,
+    )  # fmt: skip
 
 
 def local_cluster(workers: int) -> LocalCluster:

@@ -57,6 +57,10 @@ METRICS = (
 # Metrics that count people: their intervals end at the crowd's size.
 _COUNTS_OF_PEOPLE = {"exposed_above_aegl2", "expected_fatalities", "casualties"}
 HARM_TIE = 0.05
+# The members' shared floor fields (simulator.floor_field.FloorFieldStore), in the ranking's
+# folder while it runs: the seeds of a plan see the same plume, so they need the same fields
+# (about 9 MB each, a few GB in all for the Plzeň map; removed at the end).
+FIELD_FOLDER = ".fields"
 Progress = Callable[[str], None]
 
 
@@ -116,6 +120,7 @@ def rank_scenario(
             seed=scenario.seed + k,
             scenario=apply_plan(scenario, item.plan, context.origins),
             folder=out_dir / "runs" / _slug(item.plan.name) / f"seed_{scenario.seed + k}",
+            field_folder=out_dir / FIELD_FOLDER,
         )
         for k in range(seeds)
         for item in chosen
@@ -186,7 +191,10 @@ def rank_scenario(
         if before < whole_rounds() < seeds:
             publish(final=False)
 
-    run_ensemble(to_run, workers=workers, scheduler=scheduler, on_done=member_done)
+    try:
+        run_ensemble(to_run, workers=workers, scheduler=scheduler, on_done=member_done)
+    finally:
+        shutil.rmtree(out_dir / FIELD_FOLDER, ignore_errors=True)
     return publish(final=True)
 
 
