@@ -35,10 +35,11 @@ def test_replayed_counterflow() -> None:
     assert run.entered == run.persons == 480, run
     assert run.out_own_end == 480 and run.out_other_end == 0, run
     measured, simulated = result.measured, run.measures
-    # Today's accuracy (docs/validation/bidirectional_bfr.md, seeds 0-2, crowd T 0.35-0.45 s): density
-    # and speed in x -2..2 m within 7 % of the measured 0.97 /m² and 1.03 m/s, flows through x = 0
-    # within 3 %, the 90th percentile of the time to walk x -4..4 m within 10 %. The bounds leave
-    # room for seeds and engine changes but fail on a counterflow that slows or jams.
+    # Today's accuracy (docs/validation/bidirectional_bfr.md, seeds 0-2, crowd T 0.35-0.45 s):
+    # density and speed in x -2..2 m within 7 % of the measured 0.97 /m² and 1.03 m/s, flows
+    # through x = 0 within 3 %, the 90th percentile of the time to walk x -4..4 m within 10 %.
+    # The bounds leave room for seeds and engine changes but fail on a counterflow that slows or
+    # jams.
     assert abs(simulated.speed / measured.speed - 1) <= 0.15, (measured, simulated)
     assert abs(simulated.density / measured.density - 1) <= 0.25, (measured, simulated)
     assert abs(simulated.flow_east / measured.flow_east - 1) <= 0.10, (measured, simulated)
