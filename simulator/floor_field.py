@@ -139,7 +139,9 @@ class FloorFieldStore:
     ) -> FloorField:
         """`compute_floor_field` with these arguments, read from the folder if it is there."""
         digest = hashlib.sha1(self._FORMAT)
-        digest.update(repr((walkable.shape, float(resolution), cost is None)).encode())
+        # The settings of the computation too: a resumed ranking must not read fields of old code.
+        settings = (walkable.shape, resolution, cost is None, _WALL_COMFORT_M, _MIN_WALL_SPEED)
+        digest.update(repr(settings).encode())
         for array in (walkable, distance_to_wall, target) + (() if cost is None else (cost,)):
             digest.update(np.ascontiguousarray(array).data)
         path = self.folder / f"{digest.hexdigest()}.npy"
