@@ -109,14 +109,16 @@ def test_cfsm_kernel_matches_the_reference() -> None:
     assert (speed < 1.3).any() and (speed == 1.3).any()  # both free and following walkers
 
 
+@pytest.mark.parametrize("aside", [1.05, 1.4])
 @pytest.mark.parametrize(("beside", "time_gap"), [(0, 1.0), (1, 0.75), (2, 0.5), (3, 0.5)])
 def test_cfsm_kernel_keeps_the_crowd_time_gap_with_people_beside(
-    beside: int, time_gap: float
+    beside: int, time_gap: float, aside: float
 ) -> None:
     """A walker 0.8 m behind another (0.4 m free) keeps the single-file time gap (1 s) alone, the
-    crowd's (0.5 s) with two or more beside it (level, 1.05 m to a side: out of its lane and of
-    the repulsion's reach), halfway with one."""
-    sides = [(5.0, 6.05), (5.0, 3.95), (5.5, 6.05)][:beside]
+    crowd's (0.5 s) with two or more beside it (level, `aside` to a side: out of its lane and of
+    the repulsion's reach), halfway with one. At 1.4 m they are beyond the first, short search
+    (as far as the crowd's gap needs: 1.06 m) and found by the second, long one (1.71 m)."""
+    sides = [(5.0, 5.0 + aside), (5.0, 5.0 - aside), (5.5, 5.0 + aside)][:beside]
     x = np.array([5.0, 5.8] + [p[0] for p in sides])
     y = np.array([5.0, 5.0] + [p[1] for p in sides])
     n = x.size
