@@ -82,14 +82,12 @@ class FieldStack:
         wanted = set(keys)
         for key in [k for k in self.slot_of if k not in wanted]:
             del self.slot_of[key]
-        new = sorted(wanted - self.slot_of.keys())
+        new = {key: field(key) for key in sorted(wanted - self.slot_of.keys())}
         if not new:
             return
-        first = field(new[0])
-        self._reserve(len(wanted), first.travel_time.shape)
+        self._reserve(len(wanted), next(iter(new.values())).travel_time.shape)
         free = iter(sorted(set(range(self.travel_time.shape[0])) - set(self.slot_of.values())))
-        for key in new:
-            f = first if key == new[0] else field(key)
+        for key, f in new.items():
             slot = next(free)
             self.direction_x[slot] = f.direction_x
             self.direction_y[slot] = f.direction_y
