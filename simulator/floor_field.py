@@ -46,12 +46,11 @@ def compute_floor_field(
     if not (target & walkable).any():
         raise SimulationError("the target has no walkable cell")
     speed = np.clip(distance_to_wall / _WALL_COMFORT_M, _MIN_WALL_SPEED, 1.0).astype(np.float64)
-    passable = walkable.copy()
     if cost is not None:
         if cost.shape != walkable.shape or np.any(cost < 1.0):
             raise SimulationError("cost must have the grid's shape and be >= 1 everywhere")
-        passable &= np.isfinite(cost)
         speed = speed / np.where(np.isfinite(cost), cost, 1.0)
+    passable = passable_cells(walkable, cost)
     phi = np.where(target & passable, -1.0, 1.0)
     phi_masked = np.ma.MaskedArray(phi, mask=~passable)
     time = skfmm.travel_time(phi_masked, np.ma.MaskedArray(speed, mask=~passable), dx=resolution)
@@ -59,6 +58,13 @@ def compute_floor_field(
     travel[target & passable] = 0.0
     travel[~passable] = np.inf
     return FloorField(travel, *downhill(travel, resolution))
+
+
+def passable_cells(
+    walkable: npt.NDArray[np.bool_], cost: npt.NDArray[np.float32] | None
+) -> npt.NDArray[np.bool_]:
+    """The cells a floor field crosses: the walkable ones whose cost is finite (a new array)."""
+    return walkable.copy() if cost is None else walkable & np.isfinite(cost)
 
 
 class FieldStack:
@@ -143,7 +149,7 @@ class FloorFieldStore:
         for array in (walkable, distance_to_wall, target) + (() if cost is None else (cost,)):
             digest.update(np.ascontiguousarray(array).data)
         path = self.folder / f"{digest.hexdigest()}.npy"
-        passable = walkable if cost is None else walkable & np.isfinite(cost)
+        passable = passable_cells(walkable, cost)
         try:
             values = np.load(path, allow_pickle=False)
         except (OSError, ValueError):

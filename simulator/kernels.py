@@ -479,7 +479,7 @@ def chunk_velocities(
                 if turned > 1e-9:
                     ex = tx / turned
                     ey = ty / turned
-            # Pass 3, headway along the direction actually taken (Tordeux et al.): the free
+            # Headway along the direction actually taken (Tordeux et al.): the free
             # distance to the nearest agent ahead within a lane as wide as the two bodies, or
             # to the wall ahead (our addition: without it a heading into a wall keeps full
             # speed, and a single file in a narrow ring zig-zagged between its walls and jammed).
