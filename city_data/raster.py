@@ -28,7 +28,9 @@ class WalkableGrid:
     walkable: npt.NDArray[np.bool_]
     """True where the cell centre lies in the walkable area."""
     distance_to_wall: npt.NDArray[np.float32]
-    """Metres from a walkable cell's centre to the nearest non-walkable cell's centre; 0 outside."""
+    """Metres from a walkable cell's centre to the nearest wall (the near side of the nearest
+    non-walkable cell); minus half a cell outside, so that interpolating between cell centres
+    gives about zero on the wall's edge."""
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -102,11 +104,23 @@ def rasterise(
         )
     walkable = np.zeros((rows, columns), dtype=bool)
     fill_cells(walkable, area, x_min=x_min, y_min=y_min, resolution=resolution)
-    distance = ndimage.distance_transform_edt(walkable).astype(np.float32) * np.float32(resolution)
     return WalkableGrid(
         x_min=x_min,
         y_min=y_min,
         resolution=resolution,
         walkable=walkable,
-        distance_to_wall=distance,
+        distance_to_wall=distance_to_wall(walkable, walkable, resolution=resolution),
     )
+
+
+def distance_to_wall(
+    walkable: npt.NDArray[np.bool_], open_mask: npt.NDArray[np.bool_], *, resolution: float
+) -> npt.NDArray[np.float32]:
+    """`WalkableGrid.distance_to_wall`, walls being the cells outside `open_mask` (a superset of
+    `walkable`: cells that do not count as walls, such as the way out beyond an exit). The
+    distance between cell centres less half a cell: on a 0.5 m raster a wall was otherwise felt
+    a quarter metre inside itself."""
+    distance = ndimage.distance_transform_edt(open_mask).astype(np.float32) * np.float32(resolution)
+    distance[~walkable] = 0.0
+    distance -= np.float32(0.5 * resolution)
+    return distance

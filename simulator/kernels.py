@@ -260,9 +260,10 @@ def cfsm_velocities(
 
     Direction: the floor field's direction plus exponential repulsion from neighbours (cut off
     at REPULSION_CUTOFF_RANGES ranges of free distance, shifted to end at zero) and walls,
-    normalised, then turned from last step's heading by `turn_fraction` = dt / tau toward it
-    (1: at once, the original model). Speed: min(v0, max(0, s / T)), s the free distance to the
-    nearest agent ahead within a lane as wide as the two bodies, or to the nearest wall ahead.
+    normalised, then turned from last step's heading by `turn_fraction` = 1 - exp(-dt/tau)
+    toward it (1: at once, the original model). Speed: min(v0, max(0, s / T)), s the free
+    distance to the nearest agent ahead within a lane as wide as the two bodies, or to the
+    nearest wall ahead.
     Each agent looks only as far as matters to it: its headway v0·T or the repulsion's cutoff,
     plus the two bodies, so neighbours are searched in as many cells as that takes: first as far
     as the crowd's gap needs, and again as far as the longer gap needs only by those with fewer
@@ -461,7 +462,8 @@ def chunk_velocities(
                 ex /= norm
                 ey /= norm
             # Turning takes time (the direction's relaxation of Xu et al. 2019): a walker turns
-            # from the heading of its last move by the fraction dt/tau toward the new one.
+            # from the heading of its last move by the fraction 1 - exp(-dt/tau) toward the new
+            # one.
             # Without it, people at a narrow door's jambs swing back and forth at full speed,
             # one step into the corner, the next pushed out, and can block the door for good.
             previous = math.hypot(svx[k], svy[k])
@@ -639,50 +641,44 @@ def advance(
 def downhill(
     travel: FloatArray, resolution: float
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """Unit vectors of steepest descent of a travel-time grid (inf: impassable), by central
-    differences (one-sided at the grid's edges). Impassable cells act as high ground: each
-    takes the highest finite time among its 8 neighbours plus two cells' worth, so the descent
-    next to a wall turns away from it. Zero where the time is not finite or flat."""
+    """Unit vectors of steepest descent of a travel-time grid (inf: impassable): central
+    differences, one-sided beside an impassable cell or the grid's edge, so that along a wall
+    the descent runs along it (walls push people off by themselves: the speed model's wall
+    repulsion). Zero where the time is not finite or flat."""
     rows, columns = travel.shape
-    filled = np.empty((rows, columns))
-    for i in prange(rows):
-        for j in range(columns):
-            if math.isfinite(travel[i, j]):
-                filled[i, j] = travel[i, j]
-                continue
-            ridge = 0.0
-            for a in range(max(i - 1, 0), min(i + 2, rows)):
-                for b in range(max(j - 1, 0), min(j + 2, columns)):
-                    if math.isfinite(travel[a, b]):
-                        ridge = max(ridge, travel[a, b])
-            filled[i, j] = ridge + 2.0 * resolution
     out_x = np.zeros((rows, columns), dtype=np.float32)
     out_y = np.zeros((rows, columns), dtype=np.float32)
     for i in prange(rows):
         for j in range(columns):
-            if not math.isfinite(travel[i, j]):
+            here = travel[i, j]
+            if not math.isfinite(here):
                 continue
-            if columns == 1:
-                gx = 0.0
-            elif j == 0:
-                gx = (filled[i, 1] - filled[i, 0]) / resolution
-            elif j == columns - 1:
-                gx = (filled[i, j] - filled[i, j - 1]) / resolution
-            else:
-                gx = (filled[i, j + 1] - filled[i, j - 1]) / (2.0 * resolution)
-            if rows == 1:
-                gy = 0.0
-            elif i == 0:
-                gy = (filled[1, j] - filled[0, j]) / resolution
-            elif i == rows - 1:
-                gy = (filled[i, j] - filled[i - 1, j]) / resolution
-            else:
-                gy = (filled[i + 1, j] - filled[i - 1, j]) / (2.0 * resolution)
+            gx = one_sided_slope(
+                travel[i, j - 1] if j > 0 else math.inf, here,
+                travel[i, j + 1] if j < columns - 1 else math.inf, resolution,
+            )  # fmt: skip
+            gy = one_sided_slope(
+                travel[i - 1, j] if i > 0 else math.inf, here,
+                travel[i + 1, j] if i < rows - 1 else math.inf, resolution,
+            )  # fmt: skip
             norm = math.hypot(gx, gy)
             if norm > 0.0:
                 out_x[i, j] = -gx / norm
                 out_y[i, j] = -gy / norm
     return out_x, out_y
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def one_sided_slope(before: float, here: float, after: float, resolution: float) -> float:
+    """The slope through three cells in a row: central when both neighbours are passable
+    (finite), one-sided when one is, zero when none is."""
+    if math.isfinite(before) and math.isfinite(after):
+        return (after - before) / (2.0 * resolution)
+    if math.isfinite(after):
+        return (after - here) / resolution
+    if math.isfinite(before):
+        return (here - before) / resolution
+    return 0.0
 
 
 @njit(cache=True, error_model="numpy")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -84,7 +85,7 @@ class CollisionFreeSpeedModel:
     """
 
     time_gap_s: float = 1.0
-    crowd_time_gap_s: float = 0.35
+    crowd_time_gap_s: float = 0.32
     radius_m: float = 0.18
     neighbour_strength: float = 8.0
     neighbour_range_m: float = 0.1
@@ -99,11 +100,14 @@ class CollisionFreeSpeedModel:
     # How long turning takes: the direction relaxes toward the model's new direction with this
     # time constant, as in the generalised collision-free velocity model (Xu, Chraibi, Tordeux &
     # Zhang 2019, "Generalized collision-free velocity model for pedestrian dynamics", Physica A
-    # 535, which uses 0.3 s). Chosen, not calibrated: at a square-edged 0.5 m door 13 of seeds
-    # 0-33 deadlock when turning is instant, none with 0.15 s; 150 + 150 people in counterflow
-    # (experiments.counterflow, seeds 0-2) gridlock twice and take 326 s once with 0.3 s, pass
-    # in 138-153 s with 0.15 s. A tiny value turns at once (the published CFSM).
-    turning_time_s: float = 0.15
+    # 535, which uses 0.3 s), solved exactly over a step (a step of dt turns the fraction
+    # 1 - exp(-dt/tau) of the way), so the behaviour does not hang on the step. Chosen, not
+    # calibrated: at a square-edged 0.5 m door 13 of seeds 0-33 deadlock when turning is instant,
+    # none with 0.123 s; 150 + 150 people in counterflow (experiments.counterflow, seeds 0-2)
+    # gridlock twice and take 326 s once with 0.3 s, pass in 138-153 s with 0.123 s (figures
+    # measured at dt 0.05 s with the step-wise form dt/0.15 s, the same third of the way per
+    # step). A tiny value turns at once (the published CFSM).
+    turning_time_s: float = 0.123
 
     def __post_init__(self) -> None:
         _check_positive(self)
@@ -129,6 +133,12 @@ class SocialForceModel:
 
     def __post_init__(self) -> None:
         _check_positive(self)
+
+
+def turn_fraction(dt: float, turning_time_s: float) -> float:
+    """How far a walker turns toward a new direction in one step of `dt`: the exact solution
+    of the relaxation with time constant `turning_time_s` over the step (1: at once)."""
+    return -math.expm1(-dt / turning_time_s)
 
 
 def normal_speeds(rng: np.random.Generator, n: int, *, mean: float, sd: float) -> FloatArray:
@@ -675,8 +685,8 @@ class Simulation:
             grid.distance_to_wall, grid.x_min, grid.y_min, grid.resolution, p.time_gap_s,
             p.crowd_time_gap_s, p.neighbour_strength, p.neighbour_range_m,
             p.wall_strength, p.wall_range_m, p.evasion_strength, p.evasion_range_m,
-            min(1.0, self.dt / p.turning_time_s), self._vx, self._vy, 8 * numba.get_num_threads(),
-            self._gathered, self._gathered_field,
+            turn_fraction(self.dt, p.turning_time_s), self._vx, self._vy,
+            8 * numba.get_num_threads(), self._gathered, self._gathered_field,
         )  # fmt: skip
         # Each agent's move reads only its own state: the positions update in place. The velocity
         # kept for the next step (its heading, who is oncoming) is the move made: a walker

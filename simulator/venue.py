@@ -13,7 +13,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from city_data.raster import WalkableGrid, fill_cells, rasterise
+from city_data.raster import WalkableGrid, distance_to_wall, fill_cells, rasterise
 from evac.errors import SimulationError
 
 
@@ -32,8 +32,7 @@ class Venue:
     """Per cell: the index of the exit it belongs to, or -1."""
     movable: npt.NDArray[np.bool_]
     """Cells an agent's centre may be anywhere in without leaving the walkable area: the whole
-    cell lies inside it (its centre is at least half a cell diagonal from the boundary), plus the
-    exit cells."""
+    cell lies inside it (no edge of the area crosses the cell's interior), plus the exit cells."""
 
     @property
     def resolution(self) -> float:
@@ -113,8 +112,9 @@ def build_venue(
 
 def _whole_cells_inside(area: Polygon | MultiPolygon, grid: WalkableGrid) -> npt.NDArray[np.bool_]:
     """Walkable cells that lie wholly inside the area. Cells far from walls by the raster's own
-    distance are; for those near a wall the exact distance from the cell centre to the area's
-    boundary decides (it must be at least half the cell's diagonal)."""
+    distance are; a cell near a wall is when no edge of the area crosses its interior (its centre
+    is inside: it is walkable). A cell whose side lies on a wall is inside: a 2 m gate on a 0.5 m
+    raster keeps its four cells (a test on the centre's distance to the wall kept two)."""
     resolution = grid.resolution
     inside = grid.walkable & (grid.distance_to_wall > 2.0 * resolution)
     rows, columns = np.nonzero(grid.walkable & ~inside)
@@ -130,12 +130,13 @@ def _whole_cells_inside(area: Polygon | MultiPolygon, grid: WalkableGrid) -> npt
         np.concatenate([np.stack([c[:-1], c[1:]], axis=1) for c in coordinates])
     )
     tree = shapely.STRtree(np.asarray(segments, dtype=object).reshape(-1))
-    centres = shapely.points(
-        grid.x_min + (columns + 0.5) * resolution, grid.y_min + (rows + 0.5) * resolution
-    )
-    _, distance = tree.query_nearest(centres, return_distance=True, all_matches=False)
-    clear = distance >= resolution * np.sqrt(0.5) + 1e-9
-    inside[rows[clear], columns[clear]] = True
+    # The cells' interiors: shrunk by a micrometre, so that an edge along a side does not count.
+    low_x = grid.x_min + columns * resolution + 1e-6
+    low_y = grid.y_min + rows * resolution + 1e-6
+    interiors = shapely.box(low_x, low_y, low_x + resolution - 2e-6, low_y + resolution - 2e-6)
+    crossed = np.zeros(rows.size, dtype=bool)
+    crossed[tree.query(interiors, predicate="intersects")[0]] = True
+    inside[rows[~crossed], columns[~crossed]] = True
     return inside
 
 
@@ -144,14 +145,10 @@ def rasterise_mask(
 ) -> WalkableGrid:
     """A grid like `like` with another walkable mask; distances to walls are measured to the
     cells outside `open_mask` (a superset of `walkable`)."""
-    distance = ndimage.distance_transform_edt(open_mask).astype(np.float32) * np.float32(
-        like.resolution
-    )
-    distance[~walkable] = 0.0
     return WalkableGrid(
         x_min=like.x_min,
         y_min=like.y_min,
         resolution=like.resolution,
         walkable=walkable,
-        distance_to_wall=distance,
+        distance_to_wall=distance_to_wall(walkable, open_mask, resolution=like.resolution),
     )
