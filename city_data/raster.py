@@ -120,7 +120,8 @@ def distance_to_wall(
     `walkable`: cells that do not count as walls, such as the way out beyond an exit). The
     distance between cell centres less half a cell: on a 0.5 m raster a wall was otherwise felt
     a quarter metre inside itself."""
-    distance = ndimage.distance_transform_edt(open_mask).astype(np.float32) * np.float32(resolution)
+    edt = np.asarray(ndimage.distance_transform_edt(open_mask), dtype=np.float32)
+    distance: npt.NDArray[np.float32] = edt * np.float32(resolution)
     distance[~walkable] = 0.0
     distance -= np.float32(0.5 * resolution)
     return distance

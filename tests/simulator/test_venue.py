@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import shapely
 from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
 
 from simulator import Simulation
 from simulator.kernels import sample
@@ -14,7 +15,7 @@ from simulator.venue import build_venue
 GATE_WIDTH_M = 2.0
 
 
-def gate_room() -> shapely.Polygon:
+def gate_room() -> BaseGeometry:
     """A 20 m x 20 m room, a 2 m gate through a 1 m wall, 5 m beyond (the exit at the far end)."""
     half = GATE_WIDTH_M / 2
     return shapely.union_all(
