@@ -10,6 +10,7 @@ from shapely.geometry import Point, Polygon, box
 from evac.errors import SimulationError
 from experiments.rimea import rimea_6_geometry, rimea_9_geometry
 from simulator import Simulation
+from simulator.simulation import turn_fraction
 
 
 def test_rimea_1_straight_corridor() -> None:
@@ -216,3 +217,14 @@ def test_many_agents_added_in_batches_keep_every_per_agent_field() -> None:
     assert sim._chooses[second].all() and not sim._chooses[first].any()
     sim.step(2)
     np.testing.assert_array_equal(sim.positions[: len(first)], points[:1000])  # still waiting
+
+
+def test_turning_does_not_hang_on_the_time_step() -> None:
+    """Two steps of dt turn as far as one of 2 dt (the exact relaxation; the step-wise dt/tau
+    turned a third of the way at 0.05 s and two thirds at 0.1 s, a fifth further over 0.1 s), a
+    third of the way at 0.05 s with the default 0.123 s, and at once with a tiny time."""
+    for dt in (0.025, 0.05, 0.1):
+        left_after_two = (1.0 - turn_fraction(dt, 0.123)) ** 2
+        assert left_after_two == pytest.approx(1.0 - turn_fraction(2 * dt, 0.123), rel=1e-12)
+    assert turn_fraction(0.05, 0.123) == pytest.approx(1 / 3, abs=0.001)
+    assert turn_fraction(0.05, 1e-9) == 1.0
