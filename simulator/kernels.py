@@ -463,9 +463,9 @@ def chunk_velocities(
                 ey /= norm
             # Turning takes time (the direction's relaxation of Xu et al. 2019): a walker turns
             # from the heading of its last move by the fraction 1 - exp(-dt/tau) toward the new
-            # one.
-            # Without it, people at a narrow door's jambs swing back and forth at full speed,
-            # one step into the corner, the next pushed out, and can block the door for good.
+            # one. Without it, people at a narrow door's jambs swing back and forth at full
+            # speed, one step into the corner, the next pushed out, and can block the door for
+            # good.
             previous = math.hypot(svx[k], svy[k])
             if previous > 1e-9 and turn_fraction < 1.0:
                 tx = svx[k] / previous

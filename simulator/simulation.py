@@ -80,9 +80,9 @@ class CollisionFreeSpeedModel:
     more people walking beside, calibrated on bottleneck flows: the Wuppertal 2018 run
     030_c_56_h0 and Seyfried et al. 2009's five widths (the smallest RMS error over a grid:
     `python -m experiments.time_gap_calibration`; 0.32 and 0.33 s tie, the larger is taken: it
-    predicts lower flows). JuPedSim 1.4's defaults (one gap of 1.0 s,
-    0.2 m) under-predict the Wuppertal flows by a third; equal gaps give the published model.
-    The repulsion constants are JuPedSim's.
+    predicts lower flows). JuPedSim 1.4's defaults (one gap of 1.0 s, 0.2 m) under-predict the
+    Wuppertal flows by a third; equal gaps give the published model. The repulsion constants are
+    JuPedSim's.
     """
 
     time_gap_s: float = 1.0
