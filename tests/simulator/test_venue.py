@@ -15,9 +15,9 @@ from simulator.venue import build_venue
 GATE_WIDTH_M = 2.0
 
 
-def gate_room() -> BaseGeometry:
-    """A 20 m x 20 m room, a 2 m gate through a 1 m wall, 5 m beyond (the exit at the far end)."""
-    half = GATE_WIDTH_M / 2
+def gate_room(width_m: float = GATE_WIDTH_M) -> BaseGeometry:
+    """A 20 m x 20 m room, a gate through a 1 m wall, 5 m beyond (the exit at the far end)."""
+    half = width_m / 2
     return shapely.union_all(
         [box(0, 0, 20, 20), box(10 - half, 19.9, 10 + half, 21.1), box(0, 21, 20, 26)]
     )
@@ -39,10 +39,17 @@ def test_a_gate_on_a_coarse_raster_keeps_its_whole_width() -> None:
     assert beside == pytest.approx(0.25, abs=0.01)  # the first cell's centre
 
 
-def gate_flow(resolution: float, seed: int) -> float:
-    """People per second through the gate: 300 people from the room, (N - 1) / (last - first)."""
+def gate_flow(
+    resolution: float, seed: int, *, width_m: float = GATE_WIDTH_M, dt: float = 0.05
+) -> float:
+    """People per second through the gate: 300 people from the room, (N - 1) / (last - first).
+    (The figures in the README's "Walls on the raster" and limits come from this function.)"""
     sim = Simulation(
-        walkable_area=gate_room(), exits=[box(0, 25, 20, 26)], seed=seed, resolution=resolution
+        walkable_area=gate_room(width_m),
+        exits=[box(0, 25, 20, 26)],
+        seed=seed,
+        dt=dt,
+        resolution=resolution,
     )
     xs, ys = np.meshgrid(np.linspace(1, 19, 20), np.linspace(1, 15, 15))
     sim.add_agents(positions=np.column_stack([xs.ravel(), ys.ravel()]))
