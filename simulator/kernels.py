@@ -470,11 +470,18 @@ def chunk_velocities(
             if previous > 1e-9 and turn_fraction < 1.0:
                 tx = svx[k] / previous
                 ty = svy[k] / previous
-                if tx * desired_x + ty * desired_y < -0.99:
-                    # The way now lies behind (a closure, a new target): turn round through
-                    # one's right (aim at the right first). Blending two opposite headings would
-                    # only shorten the heading: in a symmetric field nobody would turn round.
-                    ex, ey = ty, -tx
+                walking = previous > 0.5 * desired_speed[i]
+                if walking and tx * desired_x + ty * desired_y < -0.99:
+                    # The way now lies behind (a closure, a new target): turn round through the
+                    # side it lies on, the right when straight behind (aim sideways first).
+                    # Blending two opposite headings would only shorten the heading: in a
+                    # symmetric field nobody would turn round. Not for someone the crowd pushed
+                    # back (a slow last move): turned aside at every push, a crowd pressing to
+                    # a door drifted to its right, the more so the shorter the time step.
+                    if tx * desired_y - ty * desired_x > 0.0:
+                        ex, ey = -ty, tx
+                    else:
+                        ex, ey = ty, -tx
                 tx += (ex - tx) * turn_fraction
                 ty += (ey - ty) * turn_fraction
                 turned = math.hypot(tx, ty)
