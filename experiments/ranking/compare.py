@@ -22,6 +22,10 @@ def load_ranking(path: Path) -> dict[str, Any]:
         raise RankingError(f"--compare-with: {file} is not a ranking.json ({exc})") from None
     if not isinstance(document, dict) or not isinstance(document.get("plans"), list):
         raise RankingError(f"--compare-with: {file} is not a ranking.json (no 'plans' list)")
+    if document.get("status", {}).get("state") == "screening":
+        raise RankingError(
+            f"--compare-with: {file} holds only a screening estimate (no plan simulated yet)"
+        )
     return document
 
 

@@ -7,6 +7,13 @@ Order: life safety first, then time. Plans are sorted by the mean over seeds of
 95 % confidence interval of its mean (Student t over the seeds). Runs that do not reach 95 %
 within the scenario's duration count with the duration as their T95 (a lower value than the
 truth: such plans are flagged `censored_seeds`).
+
+How sure the order is comes from paired comparisons: every plan runs with the same seeds, and a
+seed fixes the crowd (who stands where, their speeds and pre-movement times), so the plans are
+compared on common random numbers, seed by seed. A plan is clearly behind the one above it when
+the 95 % interval of their per-seed differences on the deciding metric excludes zero; that
+separates plans whose own intervals overlap because the crowds of the seeds differ more than
+the plans do.
 """
 
 from __future__ import annotations
@@ -180,7 +187,18 @@ def rank_scenario(
             )
         return ranking
 
-    if 0 < whole_rounds() < seeds:
+    if whole_rounds() == 0:
+        # The first answer, from the network screening alone, before any run.
+        first = screening_ranking(scenario, context, chosen, dropped, seeds=seeds, runs=len(jobs))
+        first["wall_time_s"] = first["screening_wall_time_s"] = round(screening_s, 2)
+        _write_whole(out_dir / "ranking.json", json.dumps(first, indent=2, ensure_ascii=False))
+        (out_dir / "report.html").unlink(missing_ok=True)  # an older ranking's, if resumed
+        say(
+            f"screening estimate ({screening_s:.0f} s; not simulated yet, the first simulated "
+            "ranking follows one run per plan): "
+            + "; ".join(f"{p['rank']}. {p['name']}" for p in first["plans"])
+        )
+    elif whole_rounds() < seeds:
         publish(final=False)
 
     def member_done(job: MemberJob, summary: dict[str, Any]) -> None:
@@ -384,17 +402,26 @@ def build_ranking(
             "t95_s": interval(t95),
             "censored_seeds": sum(s["t95_s"] is None for s in mine),
             "lower_bound_holds": all(item.screening.lower_bound_s <= t for t in t95),
-            "rules": [
-                {"from": r.origin, "via": list(r.via), "to": r.destination} for r in item.plan.rules
-            ],
+            "rules": _rules(item.plan),
         }
         for metric in METRICS[1:]:
             bound = people if metric in _COUNTS_OF_PEOPLE else math.inf
             entry[metric] = interval([float(s.get(metric, 0.0)) for s in mine], upper=bound)
         entry["evacuated"] = interval([float(s["evacuated"]) for s in mine], upper=people)
+        entry["per_seed"] = {
+            "harm": [
+                float(s.get("expected_fatalities", 0.0)) + float(s.get("casualties", 0.0))
+                for s in mine
+            ],
+            "exposed_above_aegl2": [float(s.get("exposed_above_aegl2", 0.0)) for s in mine],
+            "t95_s": [float(t) for t in t95],
+            "evacuated": [float(s["evacuated"]) for s in mine],
+        }
         plans.append(entry)
     plans.sort(key=order_key)
     _mark_pareto(plans)
+    for above, entry in itertools.pairwise(plans):
+        entry["behind_plan_above"] = paired_gap(above, entry)
     for rank, entry in enumerate(plans, start=1):
         entry["rank"] = rank
         entry["explanation"] = explain(entry, plans, rank)
@@ -410,6 +437,67 @@ def build_ranking(
         "plans": ordered,
         "screened_out": dropped,
     }
+
+
+def screening_ranking(
+    scenario: Scenario, context: RankingContext, chosen: list[ScreenedPlan],
+    dropped: list[dict[str, Any]], *, seeds: int, runs: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The short list in the order the network screening expects (estimated dead, then people
+    above AEGL-2 to the nearest ten, then the estimated T95), before any run of the crowd
+    engine: a first answer within a minute, marked `"state": "screening"`. The screening has no
+    spill-back of queues; its numbers are rough where queues form."""
+
+    def expected(item: ScreenedPlan) -> tuple[float, float, float]:
+        estimate = item.screening.estimated_t95_s
+        return (*_screened_harm(item), estimate if math.isfinite(estimate) else math.inf)
+
+    plans = []
+    for rank, item in enumerate(sorted(chosen, key=expected), start=1):
+        numbers = summarise(item.screening)
+        plans.append(
+            {
+                "rank": rank,
+                "name": item.plan.name,
+                "kind": item.plan.kind,
+                "description": item.plan.description,
+                "via": item.via,
+                "lower_bound_s": round(item.screening.lower_bound_s, 1),
+                "screening": numbers,
+                "rules": _rules(item.plan),
+                "explanation": _screening_text(numbers),
+            }
+        )
+    return {
+        "scenario": scenario.name,
+        "source": scenario.source,
+        "criterion": "screening estimate (network model): estimated dead, then people above "
+        "AEGL-2, then T95",
+        "summary": "Not simulated yet: the order the network screening expects, for the first "
+        "minutes; the crowd engine's runs follow.",
+        "seeds_per_plan": 0,
+        "people": sum(o.count for o in context.origins),
+        "plans": plans,
+        "screened_out": dropped,
+        "status": {"state": "screening", "seeds": seeds, "runs": runs},
+        "rounds": [],
+        "order_unchanged_since_seeds": None,
+    }
+
+
+def _rules(plan: CandidatePlan) -> list[dict[str, Any]]:
+    return [{"from": r.origin, "via": list(r.via), "to": r.destination} for r in plan.rules]
+
+
+def _screening_text(numbers: dict[str, Any]) -> str:
+    """A screened plan's estimates in a sentence (see `screening.summarise`)."""
+    estimate = numbers["estimated_t95_s"]
+    clearance = f"{estimate:.0f} s" if estimate is not None else "unknown (no way out for some)"
+    where = f"; its bottleneck is {numbers['bottleneck']}" if numbers["bottleneck"] else ""
+    return (
+        f"Screening estimate, not simulated: T95 about {clearance}, about "
+        f"{numbers['estimated_above_aegl2']} people above AEGL-2{where}."
+    )
 
 
 def what_decides(plans: list[dict[str, Any]]) -> str:
@@ -477,7 +565,8 @@ def _mark_pareto(plans: list[dict[str, Any]]) -> None:
 
 
 def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> str:
-    """One sentence: why this plan ranks where it does."""
+    """One sentence: why this plan ranks where it does, and how sure that is (see
+    `paired_gap`: the plans compared seed by seed)."""
     exposed = entry["exposed_above_aegl2"]
     expected_harm = harm(entry)
     facts = (
@@ -488,30 +577,71 @@ def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> st
     bottleneck = entry["screening"]["bottleneck"]
     where = f"; its bottleneck is {bottleneck}" if bottleneck else ""
     if rank == 1:
-        runner_up = plans[1] if len(plans) > 1 else None
         certain = ""
-        if runner_up is not None:
-            metric = _deciding_metric(entry, runner_up)
-            if not _has_intervals(entry, runner_up, metric):
+        if len(plans) > 1:
+            gap = paired_gap(entry, plans[1])
+            if gap["ci_low"] is None:
                 certain = " (one run per plan, no intervals yet: the order is not certain)"
-            elif _separated(entry, runner_up, metric):
-                certain = " (clearly ahead of the next plan)"
+            elif gap["certain"]:
+                certain = f" (clearly ahead of the next plan: {gap_text(gap)})"
             else:
                 certain = (
-                    f" (the intervals of the next plan overlap on {_words(metric)}: "
-                    "the order of the top plans is not certain)"
+                    f" (not clearly ahead of the next plan on {_words(gap['metric'])}: "
+                    f"{gap_text(gap)}; the order of the top plans is not certain)"
                 )
         return f"Ranks first: {facts}{where}{certain}."
     above = plans[rank - 2]
-    metric = _deciding_metric(above, entry)
+    gap = paired_gap(above, entry)
+    metric = gap["metric"]
     mine, theirs = _value(entry, metric), _value(above, metric)
-    if not _has_intervals(above, entry, metric):
+    if gap["ci_low"] is None:
         certain = " (one run each, no intervals yet)"
     else:
-        certain = "" if _separated(above, entry, metric) else " (the intervals overlap)"
+        certain = f" ({'clearly' if gap['certain'] else 'not clearly'}: {gap_text(gap)})"
     return (
         f"Ranks {rank} behind '{above['name']}' on {_words(metric)}: {mine:.0f} against "
         f"{theirs:.0f}{certain}; {facts}{where}."
+    )
+
+
+def paired_gap(better: dict[str, Any], worse: dict[str, Any]) -> dict[str, Any]:
+    """How far `worse` lies behind `better` on the metric that decides between them, seed by
+    seed: the mean of the per-seed differences (positive: worse is worse) with its 95 %
+    interval (Student t; None from one common seed), and `certain` when the interval lies
+    wholly above zero. Both plans ran the same seeds, so each difference compares the same
+    crowd under the two plans (common random numbers)."""
+    metric = _deciding_metric(better, worse)
+    sign = -1.0 if metric == "evacuated" else 1.0  # more people out is better
+    theirs = dict(zip(better["seeds"], better["per_seed"][metric], strict=True))
+    differences = [
+        sign * (value - theirs[seed])
+        for seed, value in zip(worse["seeds"], worse["per_seed"][metric], strict=True)
+        if seed in theirs
+    ]
+    data = np.asarray(differences, dtype=float)
+    low = high = None
+    if data.size >= 2:
+        half = float(stats.t.ppf(0.975, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
+        low, high = round(float(data.mean()) - half, 2), round(float(data.mean()) + half, 2)
+    return {
+        "plan": better["name"],
+        "metric": metric,
+        "mean": round(float(data.mean()), 2) if data.size else None,
+        "ci_low": low,
+        "ci_high": high,
+        "paired_seeds": int(data.size),
+        "certain": bool(low is not None and low > 0.0),
+    }
+
+
+def gap_text(gap: dict[str, Any]) -> str:
+    """A paired gap in words, e.g. "by 55 [31, 79] people above AEGL-2, same crowds"."""
+    unit = {"harm": "expected dead and hurt", "exposed_above_aegl2": "people above AEGL-2",
+            "t95_s": "s of T95", "evacuated": "people fewer out"}[gap["metric"]]  # fmt: skip
+    digits = 1 if gap["metric"] == "harm" else 0
+    return (
+        f"by {gap['mean']:.{digits}f} [{gap['ci_low']:.{digits}f}, {gap['ci_high']:.{digits}f}] "
+        f"{unit}, seed by seed over the same {gap['paired_seeds']} crowds"
     )
 
 
@@ -526,23 +656,6 @@ def _deciding_metric(better: dict[str, Any], worse: dict[str, Any]) -> str:
 
 def _value(entry: dict[str, Any], metric: str) -> float:
     return harm(entry) if metric == "harm" else float(entry[metric]["mean"])
-
-
-def _has_intervals(better: dict[str, Any], worse: dict[str, Any], metric: str) -> bool:
-    """Whether both plans have intervals of the deciding metric (not from a single run)."""
-    parts = ("expected_fatalities", "casualties") if metric == "harm" else (metric,)
-    return all(plan[p]["ci_low"] is not None for plan in (better, worse) for p in parts)
-
-
-def _separated(better: dict[str, Any], worse: dict[str, Any], metric: str) -> bool:
-    """Whether the intervals of the deciding metric do not overlap (see _has_intervals)."""
-    if metric == "harm":
-        high = better["expected_fatalities"]["ci_high"] + better["casualties"]["ci_high"]
-        low = worse["expected_fatalities"]["ci_low"] + worse["casualties"]["ci_low"]
-        return bool(high < low)
-    if metric == "evacuated":  # more is better
-        return bool(better[metric]["ci_low"] > worse[metric]["ci_high"])
-    return bool(better[metric]["ci_high"] < worse[metric]["ci_low"])
 
 
 def _words(metric: str) -> str:

@@ -95,6 +95,11 @@ def test_load_ranking_takes_the_folder_or_the_file_and_names_a_bad_one(tmp_path:
     (tmp_path / "other.json").write_text('{"rows": []}', encoding="utf-8")
     with pytest.raises(RankingError, match="no 'plans' list"):
         load_ranking(tmp_path / "other.json")
+    # A ranking still at its screening estimate has simulated nothing to compare with.
+    early = {**document, "status": {"state": "screening", "seeds": 5, "runs": 30}}
+    (tmp_path / "early.json").write_text(json.dumps(early), encoding="utf-8")
+    with pytest.raises(RankingError, match="only a screening estimate"):
+        load_ranking(tmp_path / "early.json")
 
 
 def test_rank_names_a_missing_comparison_before_anything_runs(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ the intervals and the order."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import shutil
@@ -19,6 +20,7 @@ from experiments.ranking.rank import (
     explain,
     interval,
     order_key,
+    paired_gap,
     what_decides,
 )
 from tests.evac.test_cli import assert_one_line_error, evac
@@ -77,6 +79,14 @@ def test_ranking_json(small_ranking: Path) -> None:
     assert keys == sorted(keys)
     assert any(p["pareto"] for p in plans)
     assert plans[0]["explanation"].startswith("Ranks first")
+    # Each plan below the first, compared seed by seed with the plan above it.
+    assert "behind_plan_above" not in plans[0]
+    for above, plan in itertools.pairwise(plans):
+        gap = plan["behind_plan_above"]
+        assert gap["plan"] == above["name"] and gap["paired_seeds"] == 2
+        assert gap["ci_low"] <= gap["mean"] <= gap["ci_high"]
+        assert gap["certain"] == (gap["ci_low"] > 0)
+        assert plan["per_seed"]["t95_s"] and len(plan["per_seed"]["harm"]) == 2
     for dropped in ranking["screened_out"]:
         assert dropped["reason"] and dropped["lower_bound_s"] > 0
     # Every member's own summary is kept.
@@ -95,6 +105,20 @@ def test_ranking_json(small_ranking: Path) -> None:
     said = (small_ranking.parent / "rank_stderr.txt").read_text(encoding="utf-8")
     provisional = [line for line in said.splitlines() if line.startswith("provisional ranking")]
     assert len(provisional) == 1 and "after 1 of 2 seeds per plan" in provisional[0]
+    # Before any run, the order the network screening expects: estimated dead, then people
+    # above AEGL-2 to the nearest ten, then the estimated T95.
+    lines = said.splitlines()
+    screening = [k for k, line in enumerate(lines) if line.startswith("screening estimate")]
+    assert len(screening) == 1 and screening[0] < lines.index(provisional[0])
+    expected = sorted(
+        plans,
+        key=lambda p: (round(p["screening"]["estimated_fatalities"], 1),
+                       round(p["screening"]["estimated_above_aegl2"], -1),
+                       p["screening"]["estimated_t95_s"]),
+    )  # fmt: skip
+    assert lines[screening[0]].endswith(
+        "; ".join(f"{k}. {p['name']}" for k, p in enumerate(expected, 1))
+    )
     assert "; the final in about " in provisional[0]  # from the pace of the first round
     assert all(name in provisional[0] for name in first["order"])
 
@@ -110,10 +134,17 @@ def test_rank_rejects_bad_options(tmp_path: Path) -> None:
     assert_one_line_error(result, "--seeds must be at least 1")
 
 
-def _entry(name: str, *, t95: float, exposed: float, fatalities: float = 0.0) -> dict[str, Any]:
+def _entry(
+    name: str, *, t95: float, exposed: float, fatalities: float = 0.0,
+    t95_by_seed: tuple[float, ...] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A ranked plan as build_ranking makes it; by default its two seeds lie 40 s either side
+    of the mean T95 (the seeds' crowds differ) and 50 people either side of the exposure."""
+
     def m(value: float, spread: float = 0.0) -> dict[str, float]:
         return {"mean": value, "ci_low": value - spread, "ci_high": value + spread}
 
+    t95s = list(t95_by_seed or (t95 - 40.0, t95 + 40.0))
     return {
         "name": name,
         "t95_s": m(t95, 40.0),
@@ -123,7 +154,13 @@ def _entry(name: str, *, t95: float, exposed: float, fatalities: float = 0.0) ->
         "max_density_per_m2": m(5.0),
         "evacuated": m(15000.0),
         "censored_seeds": 0,
-        "seeds": [0, 1],
+        "seeds": list(range(len(t95s))),
+        "per_seed": {
+            "harm": [fatalities] * len(t95s),
+            "exposed_above_aegl2": [exposed - 50.0, exposed + 50.0][: len(t95s)],
+            "t95_s": t95s,
+            "evacuated": [15000.0] * len(t95s),
+        },
         "screening": {"bottleneck": None},
     }
 
@@ -154,11 +191,51 @@ def test_the_order_and_its_reasons_follow_the_hazard() -> None:
     for entry in clean:
         for metric in ("t95_s", "exposed_above_aegl2", "expected_fatalities", "casualties"):
             entry[metric].update(ci_low=None, ci_high=None)
+        entry["seeds"] = entry["seeds"][:1]
+        entry["per_seed"] = {key: values[:1] for key, values in entry["per_seed"].items()}
     assert explain(clean[0], clean, 1).startswith("Ranks first: T95 1500 s (one run) (")
     assert "one run per plan, no intervals yet: the order is not certain" in explain(
         clean[0], clean, 1
     )
     assert "(one run each, no intervals yet)" in explain(clean[1], clean, 2)
+
+
+def later(times: tuple[float, ...], *by: float) -> tuple[float, ...]:
+    return tuple(t + d for t, d in zip(times, by, strict=True))
+
+
+def test_plans_are_compared_seed_by_seed_on_the_same_crowds() -> None:
+    """Five seeds whose crowds differ by 300 s between them: the marginal intervals of the two
+    plans overlap, yet the second is 30-50 s slower on every crowd, so it is clearly behind;
+    with the same spread but differences of either sign it is not."""
+    crowds = (1400.0, 1500.0, 1600.0, 1650.0, 1700.0)
+    fast = _entry("fast", t95=1570.0, exposed=0.0, t95_by_seed=crowds)
+    slower = _entry(
+        "slower", t95=1610.0, exposed=0.0, t95_by_seed=later(crowds, 30, 50, 40, 35, 45)
+    )
+    gap = paired_gap(fast, slower)
+    assert gap["metric"] == "t95_s" and gap["paired_seeds"] == 5
+    assert gap["mean"] == pytest.approx(40.0)
+    differences = [30.0, 50.0, 40.0, 35.0, 45.0]
+    half = stats.t.ppf(0.975, 4) * np.std(differences, ddof=1) / math.sqrt(5)
+    assert gap["ci_low"] == pytest.approx(40.0 - half, abs=0.01) and gap["certain"]
+    plans = [fast, slower]
+    assert "clearly ahead of the next plan: by 40 [" in explain(fast, plans, 1)
+    assert "over the same 5 crowds" in explain(fast, plans, 1)
+    assert "(clearly: by 40 [" in explain(slower, plans, 2)
+    mixed = _entry(
+        "mixed", t95=1610.0, exposed=0.0, t95_by_seed=later(crowds, 130, -50, 140, -35, 15)
+    )
+    gap = paired_gap(fast, mixed)
+    assert gap["ci_low"] < 0 < gap["ci_high"] and not gap["certain"]
+    assert "not clearly ahead of the next plan on T95" in explain(fast, [fast, mixed], 1)
+    assert "(not clearly: by 40 [" in explain(mixed, [fast, mixed], 2)
+    # More people out is better: the gap is still positive when the lower plan is worse.
+    fewer = _entry("fewer out", t95=1570.0, exposed=0.0, t95_by_seed=crowds)
+    fewer["evacuated"]["mean"] = 14000.0
+    fewer["per_seed"]["evacuated"] = [13900.0, 14100.0, 14000.0, 13950.0, 14050.0]
+    gap = paired_gap(fast, fewer)
+    assert gap["metric"] == "evacuated" and gap["mean"] == pytest.approx(1000.0) and gap["certain"]
 
 
 def test_a_wrong_hand_written_plan_is_named_before_anything_runs(tmp_path: Path) -> None:
