@@ -269,7 +269,11 @@ class Simulation:
         self._alive: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # ids inside, ascending
         self._alive_stale = False
         self._fields_stale = True  # targets changed: field stack and field_of to rebuild
-        self._last_start_time = 0.0  # after this everyone has started: moving speed = desired
+        # Who has not started yet (at the last full update of moving speeds), by start time:
+        # each step only those whose time has come start (see _update_moving_speeds).
+        self._waiting = np.zeros(0, dtype=np.int64)
+        self._waiting_starts = np.zeros(0)
+        self._started = 0  # how many of _waiting have started since
         # Work space of the kernels, kept between steps: allocating it every step costs page
         # faults wherever freed memory goes straight back to the system (Dask's workers).
         self._cell_start = np.zeros(0, dtype=np.int64)
@@ -340,7 +344,7 @@ class Simulation:
         self._n += n
         self._alive = np.concatenate([self._living(), ids])
         self._fields_stale = True
-        self._last_start_time = max(self._last_start_time, float(starts.max(initial=0.0)))
+        self._refresh_moving_speed = True
         return ids
 
     def remove_agents(self, ids: npt.ArrayLike) -> None:
@@ -443,7 +447,6 @@ class Simulation:
         if not np.all(np.isfinite(starts) & (starts >= 0)):
             raise SimulationError("start_time must be finite and >= 0 s")
         self._start_time[index] = starts
-        self._last_start_time = max(self._last_start_time, float(starts.max(initial=0.0)))
         self._refresh_moving_speed = True
 
     def route_length(self, points: npt.ArrayLike, *, exit: int | None = None) -> FloatArray:
@@ -553,14 +556,7 @@ class Simulation:
             self._choose_exits(alive)
             self._next_choice_time = self.time + EXIT_CHOICE_INTERVAL_S
         fields = self._direction_stack(alive)
-        # Agents still in their pre-movement time stand still (and are in others' way).
-        if self._refresh_moving_speed or self.time < self._last_start_time + self.dt:
-            self._moving_speed[alive] = np.where(
-                self._start_time[alive] <= self.time,
-                self._speed0[alive] * self._speed_factor[alive],
-                0.0,
-            )
-            self._refresh_moving_speed = False
+        self._update_moving_speeds(alive)
         moving_speed = self._moving_speed
         self._place_cells(alive, moving_speed)
         cells = self._cell_columns * self._cell_rows
@@ -597,6 +593,30 @@ class Simulation:
             self._exit_time[out] = self.time
             rows, columns = grid.cell_of(self._x[out], self._y[out])
             self._exit_used[out] = self.venue.exit_cells[rows, columns]
+
+    def _update_moving_speeds(self, alive: npt.NDArray[np.int64]) -> None:
+        """Agents still in their pre-movement time stand still (and are in others' way); the
+        others walk at their desired speed times their speed factor. After a change of start
+        times, speed factors or agents, everyone is set afresh; otherwise only those whose start
+        time has now come (O(starters) a step, not O(agents) while anyone still waits)."""
+        now = self.time
+        if self._refresh_moving_speed:
+            started = self._start_time[alive] <= now
+            self._moving_speed[alive] = np.where(
+                started, self._speed0[alive] * self._speed_factor[alive], 0.0
+            )
+            waiting = alive[~started]
+            order = np.argsort(self._start_time[waiting], kind="stable")
+            self._waiting = waiting[order]
+            self._waiting_starts = self._start_time[self._waiting]
+            self._started = 0
+            self._refresh_moving_speed = False
+            return
+        due = int(np.searchsorted(self._waiting_starts, now, side="right"))
+        if due > self._started:
+            starting = self._waiting[self._started : due]
+            self._moving_speed[starting] = self._speed0[starting] * self._speed_factor[starting]
+            self._started = due
 
     def _reserve_work_space(self, *, cells: int, agents: int) -> None:
         """Grow the kernels' work space (by doubling) to hold `cells` cells and `agents`."""
