@@ -635,7 +635,8 @@ def paired_gap(better: dict[str, Any], worse: dict[str, Any]) -> dict[str, Any]:
 
 
 def gap_text(gap: dict[str, Any]) -> str:
-    """A paired gap in words, e.g. "by 55 [31, 79] people above AEGL-2, same crowds"."""
+    """A paired gap in words, e.g. "by 52 [17, 87] people above AEGL-2, seed by seed over the
+    same 5 crowds"."""
     unit = {"harm": "expected dead and hurt", "exposed_above_aegl2": "people above AEGL-2",
             "t95_s": "s of T95", "evacuated": "people fewer out"}[gap["metric"]]  # fmt: skip
     digits = 1 if gap["metric"] == "harm" else 0
