@@ -420,8 +420,7 @@ def build_ranking(
         plans.append(entry)
     plans.sort(key=order_key)
     _mark_pareto(plans)
-    for above, entry in itertools.pairwise(plans):
-        entry["behind_plan_above"] = paired_gap(above, entry)
+    attach_gaps(plans)
     for rank, entry in enumerate(plans, start=1):
         entry["rank"] = rank
         entry["explanation"] = explain(entry, plans, rank)
@@ -565,8 +564,8 @@ def _mark_pareto(plans: list[dict[str, Any]]) -> None:
 
 
 def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> str:
-    """One sentence: why this plan ranks where it does, and how sure that is (see
-    `paired_gap`: the plans compared seed by seed)."""
+    """One sentence: why this plan ranks where it does, and how sure that is (the plans in rank
+    order, with their gaps attached: see `attach_gaps`)."""
     exposed = entry["exposed_above_aegl2"]
     expected_harm = harm(entry)
     facts = (
@@ -579,7 +578,7 @@ def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> st
     if rank == 1:
         certain = ""
         if len(plans) > 1:
-            gap = paired_gap(entry, plans[1])
+            gap = plans[1]["behind_plan_above"]
             if gap["ci_low"] is None:
                 certain = " (one run per plan, no intervals yet: the order is not certain)"
             elif gap["certain"]:
@@ -591,7 +590,7 @@ def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> st
                 )
         return f"Ranks first: {facts}{where}{certain}."
     above = plans[rank - 2]
-    gap = paired_gap(above, entry)
+    gap = entry["behind_plan_above"]
     metric = gap["metric"]
     mine, theirs = _value(entry, metric), _value(above, metric)
     if gap["ci_low"] is None:
@@ -602,6 +601,13 @@ def explain(entry: dict[str, Any], plans: list[dict[str, Any]], rank: int) -> st
         f"Ranks {rank} behind '{above['name']}' on {_words(metric)}: {mine:.0f} against "
         f"{theirs:.0f}{certain}; {facts}{where}."
     )
+
+
+def attach_gaps(plans: list[dict[str, Any]]) -> None:
+    """Give every plan below the first, in rank order, its `behind_plan_above` (`paired_gap`
+    to the plan directly above it), which `explain` reads."""
+    for above, entry in itertools.pairwise(plans):
+        entry["behind_plan_above"] = paired_gap(above, entry)
 
 
 def paired_gap(better: dict[str, Any], worse: dict[str, Any]) -> dict[str, Any]:

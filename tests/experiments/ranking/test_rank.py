@@ -16,6 +16,7 @@ from scipy import stats
 
 from experiments.ranking.compare import format_interval
 from experiments.ranking.rank import (
+    attach_gaps,
     clearance_text,
     explain,
     interval,
@@ -178,11 +179,13 @@ def test_the_order_and_its_reasons_follow_the_hazard() -> None:
     gas = [_entry("fast through the plume", t95=1500, exposed=4000),
            _entry("slow upwind", t95=2100, exposed=300)]  # fmt: skip
     gas.sort(key=order_key)
+    attach_gaps(gas)
     assert [p["name"] for p in gas] == ["slow upwind", "fast through the plume"]
     assert what_decides(gas).startswith("Exposure to the gas decides the order")
     assert "people above AEGL-2: 4000 against 300" in explain(gas[1], gas, 2)
     clean = [_entry("fast", t95=1500, exposed=0), _entry("slow", t95=2100, exposed=0)]
     clean.sort(key=order_key)
+    attach_gaps(clean)
     assert [p["name"] for p in clean] == ["fast", "slow"]
     assert what_decides(clean).startswith("The clearance time decides the order: nobody is hurt")
     assert explain(clean[0], clean, 1).startswith("Ranks first")
@@ -193,6 +196,7 @@ def test_the_order_and_its_reasons_follow_the_hazard() -> None:
             entry[metric].update(ci_low=None, ci_high=None)
         entry["seeds"] = entry["seeds"][:1]
         entry["per_seed"] = {key: values[:1] for key, values in entry["per_seed"].items()}
+    attach_gaps(clean)
     assert explain(clean[0], clean, 1).startswith("Ranks first: T95 1500 s (one run) (")
     assert "one run per plan, no intervals yet: the order is not certain" in explain(
         clean[0], clean, 1
@@ -220,6 +224,7 @@ def test_plans_are_compared_seed_by_seed_on_the_same_crowds() -> None:
     half = stats.t.ppf(0.975, 4) * np.std(differences, ddof=1) / math.sqrt(5)
     assert gap["ci_low"] == pytest.approx(40.0 - half, abs=0.01) and gap["certain"]
     plans = [fast, slower]
+    attach_gaps(plans)
     assert "clearly ahead of the next plan: by 40 [" in explain(fast, plans, 1)
     assert "over the same 5 crowds" in explain(fast, plans, 1)
     assert "(clearly: by 40 [" in explain(slower, plans, 2)
@@ -228,8 +233,10 @@ def test_plans_are_compared_seed_by_seed_on_the_same_crowds() -> None:
     )
     gap = paired_gap(fast, mixed)
     assert gap["ci_low"] < 0 < gap["ci_high"] and not gap["certain"]
-    assert "not clearly ahead of the next plan on T95" in explain(fast, [fast, mixed], 1)
-    assert "(not clearly: by 40 [" in explain(mixed, [fast, mixed], 2)
+    plans = [fast, mixed]
+    attach_gaps(plans)
+    assert "not clearly ahead of the next plan on T95" in explain(fast, plans, 1)
+    assert "(not clearly: by 40 [" in explain(mixed, plans, 2)
     # More people out is better: the gap is still positive when the lower plan is worse.
     fewer = _entry("fewer out", t95=1570.0, exposed=0.0, t95_by_seed=crowds)
     fewer["evacuated"]["mean"] = 14000.0
