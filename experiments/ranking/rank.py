@@ -415,6 +415,7 @@ def build_ranking(
             ],
             "exposed_above_aegl2": [float(s.get("exposed_above_aegl2", 0.0)) for s in mine],
             "t95_s": [float(t) for t in t95],
+            "t95_reached": [s["t95_s"] is not None for s in mine],
             "evacuated": [float(s["evacuated"]) for s in mine],
         }
         plans.append(entry)
@@ -615,16 +616,22 @@ def paired_gap(better: dict[str, Any], worse: dict[str, Any]) -> dict[str, Any]:
     seed: the mean of the per-seed differences (positive: worse is worse) with its 95 %
     interval (Student t; None from one common seed), and `certain` when the interval lies
     wholly above zero. Both plans ran the same seeds, so each difference compares the same
-    crowd under the two plans (common random numbers)."""
+    crowd under the two plans (common random numbers).
+
+    A T95 that a run did not reach within its duration counts as the duration, which is too
+    low. Seeds where only `worse` fell short (`lower_bound_seeds`) give a difference that is too
+    small, so "clearly behind" stands. Seeds where `better` fell short (`unknown_seeds`) give a
+    difference that is not known, and the gap is then never `certain`."""
     metric = _deciding_metric(better, worse)
     sign = -1.0 if metric == "evacuated" else 1.0  # more people out is better
-    theirs = dict(zip(better["seeds"], better["per_seed"][metric], strict=True))
-    differences = [
-        sign * (value - theirs[seed])
-        for seed, value in zip(worse["seeds"], worse["per_seed"][metric], strict=True)
+    theirs = dict(zip(better["seeds"], _seed_values(better, metric), strict=True))
+    pairs = [
+        (sign * (value - theirs[seed][0]), reached, theirs[seed][1])
+        for seed, (value, reached) in zip(worse["seeds"], _seed_values(worse, metric), strict=True)
         if seed in theirs
     ]
-    data = np.asarray(differences, dtype=float)
+    data = np.asarray([difference for difference, _, _ in pairs], dtype=float)
+    unknown = sum(not theirs_reached for _, _, theirs_reached in pairs)
     low = high = None
     if data.size >= 2:
         half = float(stats.t.ppf(0.975, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
@@ -636,20 +643,42 @@ def paired_gap(better: dict[str, Any], worse: dict[str, Any]) -> dict[str, Any]:
         "ci_low": low,
         "ci_high": high,
         "paired_seeds": int(data.size),
-        "certain": bool(low is not None and low > 0.0),
+        "lower_bound_seeds": sum(not mine and ok for _, mine, ok in pairs),
+        "unknown_seeds": unknown,
+        "certain": bool(low is not None and low > 0.0 and unknown == 0),
     }
+
+
+def _seed_values(entry: dict[str, Any], metric: str) -> list[tuple[float, bool]]:
+    """A plan's per-seed values of a metric, each with whether it is the true value (False only
+    for a T95 the run did not reach; rankings written before 2026-12-06 do not say: True)."""
+    values = entry["per_seed"][metric]
+    reached = entry["per_seed"].get("t95_reached") if metric == "t95_s" else None
+    return list(zip(values, reached or [True] * len(values), strict=True))
 
 
 def gap_text(gap: dict[str, Any]) -> str:
     """A paired gap in words, e.g. "by 52 [17, 87] people above AEGL-2, seed by seed over the
-    same 5 crowds"."""
+    same 5 crowds", with a remark when some seeds' T95 was not reached."""
     unit = {"harm": "expected dead and hurt", "exposed_above_aegl2": "people above AEGL-2",
             "t95_s": "s of T95", "evacuated": "people fewer out"}[gap["metric"]]  # fmt: skip
     digits = 1 if gap["metric"] == "harm" else 0
-    return (
+    text = (
         f"by {gap['mean']:.{digits}f} [{gap['ci_low']:.{digits}f}, {gap['ci_high']:.{digits}f}] "
         f"{unit}, seed by seed over the same {gap['paired_seeds']} crowds"
     )
+    unknown, lower = gap.get("unknown_seeds", 0), gap.get("lower_bound_seeds", 0)
+    if unknown:
+        text += (
+            f"; in {unknown} of them the plan above did not get 95 % out within the run, so "
+            "the difference there is not known"
+        )
+    elif lower:
+        text += (
+            f"; in {lower} of them this plan did not get 95 % out within the run, so it lies "
+            "further behind than that"
+        )
+    return text
 
 
 def _deciding_metric(better: dict[str, Any], worse: dict[str, Any]) -> str:

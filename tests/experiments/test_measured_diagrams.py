@@ -25,3 +25,10 @@ def test_too_few_points_give_no_band(tmp_path: Path) -> None:
     np.savetxt(tmp_path / "a.dat", [[1.0, 1.1], [1.0, 1.2], [3.0, 0.2]])
     low, high, n = speed_band(tmp_path, 1.0)
     assert n == 2 and math.isnan(low) and math.isnan(high)
+
+
+def test_points_given_directly_give_the_same_band(tmp_path: Path) -> None:
+    points = np.column_stack([np.full(30, 1.0), np.linspace(0.8, 1.4, 30)])
+    np.savetxt(tmp_path / "a.dat", points)
+    assert speed_band(points, 1.1) == speed_band(tmp_path, 1.1)
+    assert speed_band(points, 1.2)[2] == 0

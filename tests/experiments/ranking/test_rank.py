@@ -245,6 +245,43 @@ def test_plans_are_compared_seed_by_seed_on_the_same_crowds() -> None:
     assert gap["metric"] == "evacuated" and gap["mean"] == pytest.approx(1000.0) and gap["certain"]
 
 
+def test_a_clearance_time_not_reached_bounds_the_gap_or_leaves_it_unknown() -> None:
+    """A T95 a run did not reach counts as the duration (2,400 s): a lower bound. If only the
+    plan below fell short on a seed, its gap there is at least the recorded one and "clearly"
+    stands; if the plan above fell short, the gap there is not known and never "clearly"."""
+    crowds = (1400.0, 1500.0, 1600.0, 1650.0, 1700.0)
+    fast = _entry("fast", t95=1570.0, exposed=0.0, t95_by_seed=crowds)
+    fast["per_seed"]["t95_reached"] = [True] * 5
+    cut = _entry("cut off", t95=1900.0, exposed=0.0,
+                 t95_by_seed=(1700.0, 1800.0, 2000.0, 2400.0, 2400.0))  # fmt: skip
+    cut["per_seed"]["t95_reached"] = [True, True, True, False, False]
+    gap = paired_gap(fast, cut)
+    assert (gap["lower_bound_seeds"], gap["unknown_seeds"]) == (2, 0) and gap["certain"]
+    plans = [fast, cut]
+    attach_gaps(plans)
+    assert explain(cut, plans, 2).startswith("Ranks 2 behind 'fast' on T95")
+    lower_bound = "in 2 of them this plan did not get 95 % out within the run, so it lies"
+    assert lower_bound in explain(cut, plans, 2)
+    # Both plans cut off on the last seed: the recorded difference there is 0, the true one not
+    # known, so even an interval above zero is not "clearly".
+    fast = _entry("fast", t95=1710.0, exposed=0.0,
+                  t95_by_seed=(1400.0, 1500.0, 1600.0, 1650.0, 2400.0))  # fmt: skip
+    cut = _entry("cut off", t95=1990.0, exposed=0.0,
+                 t95_by_seed=(1700.0, 1800.0, 2000.0, 2050.0, 2400.0))  # fmt: skip
+    for entry in (fast, cut):
+        entry["per_seed"]["t95_reached"] = [True, True, True, True, False]
+    plans = [fast, cut]
+    gap = paired_gap(fast, cut)
+    assert gap["ci_low"] > 0 and gap["unknown_seeds"] == 1 and not gap["certain"]
+    attach_gaps(plans)
+    assert "(not clearly: by 280 [" in explain(cut, plans, 2)
+    assert "in 1 of them the plan above did not get 95 % out" in explain(cut, plans, 2)
+    # A ranking written before the flag existed: every value counts as reached.
+    for entry in plans:
+        del entry["per_seed"]["t95_reached"]
+    assert paired_gap(fast, cut)["certain"]
+
+
 def test_a_wrong_hand_written_plan_is_named_before_anything_runs(tmp_path: Path) -> None:
     scenario = tmp_path / "typo.toml"
     scenario.write_text(
