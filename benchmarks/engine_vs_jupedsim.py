@@ -50,8 +50,8 @@ def run_ours(agents: int, steps: int) -> dict[str, float]:
     from simulator import CollisionFreeSpeedModel, Simulation
 
     area, exits, positions = scenario(agents)
-    same_as_jupedsim = CollisionFreeSpeedModel(
-        time_gap_s=TIME_GAP, crowd_time_gap_s=TIME_GAP, radius_m=RADIUS
+    same_as_jupedsim = CollisionFreeSpeedModel(  # the published model: one gap, nobody passes
+        time_gap_s=TIME_GAP, crowd_time_gap_s=TIME_GAP, radius_m=RADIUS, overtaking_angle_deg=1e-9
     )
     sim = Simulation(
         walkable_area=area, exits=exits, dt=DT, seed=0, resolution=0.25, parameters=same_as_jupedsim

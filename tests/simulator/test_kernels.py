@@ -97,7 +97,7 @@ def test_cfsm_kernel_matches_the_reference() -> None:
         x, y, np.full(n, 0.2), np.full(n, 1.3), np.zeros(n, np.int64), cell_start, ordered,
         0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
         wall_distance, 0.0, 0.0, 0.2,
-        1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, vx, vy, 3,
+        1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, 0.0, vx, vy, 3,
         np.full((5, 2 * n), np.nan), np.full(2 * n, -7, np.int64),  # longer work space: fine
     )  # fmt: skip
     # Each agent looks as far as its headway (1.3 m/s x 1 s) plus both bodies, and a little.
@@ -131,11 +131,41 @@ def test_cfsm_kernel_keeps_the_crowd_time_gap_with_people_beside(
         x, y, np.full(n, 0.2), np.full(n, 1.3), np.zeros(n, np.int64), cell_start, ordered,
         0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
         np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
-        1.0, 0.5, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, vx, vy, 3,
+        1.0, 0.5, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, 0.0, vx, vy, 3,
         np.empty((5, n)), np.empty(n, np.int64),
     )  # fmt: skip
     assert vy[0] == pytest.approx(0.0, abs=1e-12)
     assert vx[0] == pytest.approx(0.4 / time_gap, rel=1e-12)
+
+
+def _follow(ahead_speed: float, overtake_angle: float) -> tuple[float, float]:
+    """Heading (degrees) and speed of a walker wanting 1.6 m/s east, 0.8 m behind one who last
+    walked east at `ahead_speed` (0.4 m free: 0.4 m/s at a time gap of 1 s), in open space."""
+    x, y = np.array([5.0, 5.8]), np.array([5.0, 5.0])
+    alive = np.arange(2, dtype=np.int64)
+    cell_start, ordered = kernels.build_cell_list(x, y, alive, 0.0, 0.0, 2.0, 6, 5)
+    shape = (1, 60, 60)
+    direction_x, direction_y = np.ones(shape, np.float32), np.zeros(shape, np.float32)
+    vx, vy = np.array([0.4, ahead_speed]), np.zeros(2)
+    kernels.cfsm_velocities(
+        x, y, np.full(2, 0.2), np.array([1.6, 1.0]), np.zeros(2, np.int64), cell_start, ordered,
+        0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
+        np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
+        1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, overtake_angle, vx, vy, 3,
+        np.empty((5, 2)), np.empty(2, np.int64),
+    )  # fmt: skip
+    return math.degrees(math.atan2(vy[0], vx[0])), math.hypot(vx[0], vy[0])
+
+
+def test_cfsm_kernel_passes_a_slower_walker_ahead_on_the_left() -> None:
+    """At 20° the one ahead is still in one's lane (0.27 m aside, bodies 0.4 m), at 40° not: the
+    walker steps out to the left at full speed. Published model (no angle): it follows at 0.4 m/s.
+    Behind someone standing (a queue) or walking as fast as one wants, nobody passes."""
+    heading, speed = _follow(0.8, math.radians(20.0))
+    assert heading == pytest.approx(40.0) and speed == pytest.approx(1.6)
+    for ahead_speed, angle in ((0.8, 0.0), (0.0, math.radians(20.0)), (1.5, math.radians(20.0))):
+        heading, speed = _follow(ahead_speed, angle)
+        assert heading == pytest.approx(0.0, abs=1e-6) and speed == pytest.approx(0.4, rel=0.02)
 
 
 def test_cfsm_kernel_turns_gradually_from_last_heading() -> None:
@@ -152,7 +182,7 @@ def test_cfsm_kernel_turns_gradually_from_last_heading() -> None:
             x, y, np.full(1, 0.2), np.full(1, 1.3), np.zeros(1, np.int64), cell_start, ordered,
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
-            1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, fraction, vx, vy, 3,
+            1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, fraction, 0.0, vx, vy, 3,
             np.empty((5, 1)), np.empty(1, np.int64),
         )  # fmt: skip
         assert math.hypot(vx[0], vy[0]) == pytest.approx(1.3)  # nobody ahead: full speed
@@ -240,7 +270,7 @@ def lone_walker_turns(previous: tuple[float, float], steps: int) -> list[float]:
             x, y, np.full(1, 0.2), np.full(1, 1.3), np.zeros(1, np.int64), cell_start, ordered,
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
-            1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1 / 3, vx, vy, 3,
+            1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1 / 3, 0.0, vx, vy, 3,
             np.empty((5, 1)), np.empty(1, np.int64),
         )  # fmt: skip
         headings.append(math.degrees(math.atan2(vy[0], vx[0])))
@@ -301,7 +331,7 @@ vx, vy = rng.normal(0.8, 0.3, n), rng.normal(0.0, 0.3, n)
 kernels.cfsm_velocities(
     x, y, rng.uniform(0.15, 0.25, n), rng.uniform(0.9, 1.6, n), np.zeros(n, np.int64),
     cell_start, ordered, 0.0, 0.0, 2.0, 15, 5, direction_x, direction_y, travel_time,
-    wall_distance, 0.0, 0.0, 0.2, 1.0, 0.4, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 0.5, vx, vy, 16,
+    wall_distance, 0.0, 0.0, 0.2, 1.0, 0.4, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 0.5, 0.35, vx, vy, 16,
     np.empty((5, n)), np.empty(n, np.int64),
 )
 print(vx.tobytes().hex() + vy.tobytes().hex())
