@@ -113,7 +113,7 @@ class CollisionFreeSpeedModel:
     # held up by a slower walker tries headings this far and twice as far to either side of
     # the way. Chosen, not calibrated (20°: at 40° one clears the lane of someone 0.8 m ahead).
     # Without it the 1.8 m corridor experiments (Zhang et al. 2011) are replayed 23-31 % too
-    # slowly below 1/m², with it 11-16 % (experiments.corridor_validation); bottleneck flows
+    # slowly below 1/m², with it 10-16 % (experiments.corridor_validation); bottleneck flows
     # move within their seed noise. A tiny value: nobody passes (the published CFSM).
     overtaking_angle_deg: float = 20.0
 

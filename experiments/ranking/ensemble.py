@@ -79,7 +79,9 @@ def local_cluster(workers: int) -> LocalCluster:
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # Any free port for the scheduler's HTTP routes (and its dashboard, where bokeh is
+            # installed): with None it still binds 8787 and warns when another ranking holds it.
+            dashboard_address=":0",
             host="127.0.0.1",
             silence_logs=50,
         )
