@@ -273,7 +273,8 @@ def _table(points: list[DiagramPoint]) -> list[str]:
         bands = []
         for reference in (series_points(), DIAGRAM_3M):
             low, high, n = speed_band(reference, p.simulated_density)
-            bands.append(f"{low:.2f}-{high:.2f} ({n}) | {'yes' if _inside(p, reference) else 'no'}")
+            inside = "yes" if low <= p.simulated_speed <= high else "no"
+            bands.append(f"{low:.2f}-{high:.2f} ({n}) | {inside}")
         lines.append(
             f"| {p.run} | {p.measured_density:.2f} | {p.simulated_density:.2f} | "
             f"{p.measured_speed:.2f} | {p.simulated_speed:.2f} | {error:+.0%} | "

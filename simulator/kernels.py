@@ -358,20 +358,46 @@ def gather_in_cell_order(
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def free_along(
+    hx: float, hy: float, found: int, buffer_dx: FloatArray, buffer_dy: FloatArray,
+    buffer_distance: FloatArray, buffer_contact: FloatArray, xi: float, yi: float, ri: float,
+    clearance: float, headway: float, reach: float, wall_distance: npt.NDArray[np.float32],
+    grid_x_min: float, grid_y_min: float, resolution: float,
+) -> float:  # fmt: skip
+    """The free distance along the unit heading (hx, hy) (Tordeux et al.'s headway): to the
+    nearest of the `found` neighbours in a lane as wide as the two bodies, or to the wall ahead
+    (our addition), at most `reach`. Branch-free over the neighbours so that the loop
+    vectorises."""
+    free = reach
+    if clearance - ri < headway:
+        free = wall_headway(
+            wall_distance, xi, yi, ri, clearance - ri, hx, hy, headway, grid_x_min, grid_y_min,
+            resolution,
+        )  # fmt: skip
+    for b in range(found):
+        dx = buffer_dx[b]
+        dy = buffer_dy[b]
+        contact = buffer_contact[b]
+        blocking = (dx * hx + dy * hy > 0.0) & (abs(dx * hy - dy * hx) < contact)
+        free = min(free, buffer_distance[b] - contact if blocking else reach)
+    return free
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def overtake(
     xi: float, yi: float, found: int, buffer: IntArray, buffer_dx: FloatArray,
     buffer_dy: FloatArray, buffer_distance: FloatArray, buffer_contact: FloatArray,
     svx: FloatArray, svy: FloatArray,
     ex: float, ey: float, speed: float, free: float, desired_x: float, desired_y: float,
     desired_speed: float, ri: float, clearance: float, headway: float, reach: float,
-    time_gap: float, angle: float, wall_distance: npt.NDArray[np.float32], grid_x_min: float,
-    grid_y_min: float, resolution: float,
+    time_gap: float, turns: npt.NDArray[np.float64], wall_distance: npt.NDArray[np.float32],
+    grid_x_min: float, grid_y_min: float, resolution: float,
 ) -> tuple[float, float, float]:  # fmt: skip
     """Pass a slower walker ahead (our addition): someone held up by a person ahead who walks
-    the same way, slower than one wants to, tries headings `angle` and twice that to either side
-    of the desired direction (the left first) and takes the one that gains most ground along
-    the desired direction, if it gains a tenth more than the heading it had. Returns the
-    heading and speed (unchanged if nothing is better)."""
+    the same way, slower than one wants to, tries the headings `turns` (rows of cosine and sine
+    of the turn from the desired direction, > 0 to the left: see `overtaking_turns`) and takes
+    the one that gains most ground along the desired direction, if it gains a tenth more than
+    the heading it had. Returns the heading and speed (unchanged if nothing is better)."""
     # Who holds one up: the nearest in the lane ahead.
     blocker = -1
     for b in range(found):
@@ -390,27 +416,30 @@ def overtake(
         return ex, ey, speed  # standing in a queue, or walking as fast as one wants
     best_gain = 1.1 * speed * (ex * desired_x + ey * desired_y)
     best_x, best_y, best_speed = ex, ey, speed
-    for turn in (angle, -angle, 2.0 * angle, -2.0 * angle):
-        c, s = math.cos(turn), math.sin(turn)
-        cx = desired_x * c - desired_y * s  # turn > 0: to the left
+    for t in range(turns.shape[0]):
+        c, s = turns[t, 0], turns[t, 1]
+        cx = desired_x * c - desired_y * s  # s > 0: to the left
         cy = desired_x * s + desired_y * c
-        room = reach
-        if clearance - ri < headway:
-            room = wall_headway(
-                wall_distance, xi, yi, ri, clearance - ri, cx, cy, headway,
-                grid_x_min, grid_y_min, resolution,
-            )  # fmt: skip
-        for b in range(found):
-            dx = buffer_dx[b]
-            dy = buffer_dy[b]
-            contact = buffer_contact[b]
-            if dx * cx + dy * cy > 0.0 and abs(dx * cy - dy * cx) < contact:
-                room = min(room, buffer_distance[b] - contact)
+        room = free_along(
+            cx, cy, found, buffer_dx, buffer_dy, buffer_distance, buffer_contact, xi, yi, ri,
+            clearance, headway, reach, wall_distance, grid_x_min, grid_y_min, resolution,
+        )  # fmt: skip
         candidate = min(desired_speed, max(0.0, room / time_gap))
         if candidate * c > best_gain:
             best_gain = candidate * c
             best_x, best_y, best_speed = cx, cy, candidate
     return best_x, best_y, best_speed
+
+
+@njit(cache=True, error_model="numpy")
+def overtaking_turns(angle: float) -> npt.NDArray[np.float64]:
+    """Cosine and sine of the headings `overtake` tries: `angle` and twice that, to the left
+    first, then to the right."""
+    turns = np.empty((4, 2))
+    for t, turn in enumerate((angle, -angle, 2.0 * angle, -2.0 * angle)):
+        turns[t, 0] = math.cos(turn)
+        turns[t, 1] = math.sin(turn)
+    return turns
 
 
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "arcp", "nsz"},
@@ -445,6 +474,7 @@ def chunk_velocities(
     buffer_contact = np.empty(_NEIGHBOUR_BUFFER)
     longest_time_gap = max(time_gap, crowd_time_gap)
     two_stage = crowd_time_gap < time_gap
+    turns = overtaking_turns(overtake_angle)
     n = ordered.size
     for start in range(first * per_chunk, n, stride * per_chunk):
         for k in range(start, min(n, start + per_chunk)):
@@ -556,24 +586,16 @@ def chunk_velocities(
             # distance to the nearest agent ahead within a lane as wide as the two bodies, or
             # to the wall ahead (our addition: without it a heading into a wall keeps full
             # speed, and a single file in a narrow ring zig-zagged between its walls and jammed).
-            free = reach
-            if clearance - ri < headway:
-                free = wall_headway(
-                    wall_distance, xi, yi, ri, clearance - ri, ex, ey, headway, grid_x_min,
-                    grid_y_min, resolution,
-                )  # fmt: skip
-            for b in range(found):
-                dx = buffer_dx[b]
-                dy = buffer_dy[b]
-                contact = buffer_contact[b]
-                blocking = (dx * ex + dy * ey > 0.0) & (abs(dx * ey - dy * ex) < contact)
-                free = min(free, buffer_distance[b] - contact if blocking else reach)
+            free = free_along(
+                ex, ey, found, buffer_dx, buffer_dy, buffer_distance, buffer_contact, xi, yi, ri,
+                clearance, headway, reach, wall_distance, grid_x_min, grid_y_min, resolution,
+            )  # fmt: skip
             speed = min(desired_speed[i], max(0.0, free / own_time_gap))
             if crowd < 1.0 and speed < 0.9 * desired_speed[i] and overtake_angle > 1e-6:
                 ex, ey, speed = overtake(
                     xi, yi, found, buffer, buffer_dx, buffer_dy, buffer_distance, buffer_contact,
                     svx, svy, ex, ey, speed, free, desired_x, desired_y, desired_speed[i], ri,
-                    clearance, headway, reach, own_time_gap, overtake_angle, wall_distance,
+                    clearance, headway, reach, own_time_gap, turns, wall_distance,
                     grid_x_min, grid_y_min, resolution,
                 )  # fmt: skip
             if speed < 0.05 * desired_speed[i]:
