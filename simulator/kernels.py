@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 # Numba's OpenMP threads keep spinning for a while after each parallel loop, holding the cores
 # that the speed model's Python threads need next (15,000 agents: 4.4·10⁶ against 5.9·10⁶
@@ -18,7 +19,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numba
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 FloatArray = npt.NDArray[np.float64]
 # Neighbours one agent remembers between the two passes of the speed model: a 2.4 m reach holds
@@ -39,6 +41,20 @@ BESIDE_FOR_CROWD = 2
 _WALL_TRACE_STEPS = 16
 _CORNER_TURNS = (math.pi / 4, -math.pi / 4, math.pi / 2, -math.pi / 2)
 _EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(10, -1, -1))  # 1/10!, ..., 1/1!, 1
+
+
+@intrinsic
+def claim(typingctx: object, counter: types.Array) -> tuple[object, object]:
+    """Atomically add 1 to counter[0] (an int64 array) and return the value before: threads
+    that count up one counter each get different numbers."""
+    signature = types.int64(counter)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        one = context.get_constant(types.int64, 1)
+        return builder.atomic_rmw("add", array.data, one, "monotonic")
+
+    return signature, codegen
 
 
 @njit(cache=True, error_model="numpy")
@@ -93,6 +109,14 @@ def fill_cell_list(
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def length(x: float, y: float) -> float:
+    """The length of the vector (x, y): sqrt(x² + y²), a few cycles, where math.hypot calls the
+    C library's overflow-safe hypot, ten times slower (a tenth of the step's time); lengths here
+    are metres and metres per second, nowhere near overflow."""
+    return math.sqrt(x * x + y * y)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def sample(field: npt.NDArray[np.float32], x: float, y: float, x_min: float, y_min: float,
            resolution: float) -> float:  # fmt: skip
     """Bilinear interpolation of a cell-centred grid field at (x, y); edges are clamped."""
@@ -122,12 +146,25 @@ def cell_value(field: npt.NDArray[np.bool_], x: float, y: float, x_min: float, y
 
 @njit(cache=True, inline="always", error_model="numpy")
 def desired_direction(direction_x: npt.NDArray[np.float32], direction_y: npt.NDArray[np.float32],
-                      x: float, y: float, x_min: float, y_min: float,
+                      slot: int, x: float, y: float, x_min: float, y_min: float,
                       resolution: float) -> tuple[float, float]:  # fmt: skip
-    """The floor field's unit direction at (x, y) (zero where the field has none)."""
-    ex = sample(direction_x, x, y, x_min, y_min, resolution)
-    ey = sample(direction_y, x, y, x_min, y_min, resolution)
-    norm = math.hypot(ex, ey)
+    """The unit direction at (x, y) of the floor field in `slot` of the stacks (zero where the
+    field has none): bilinear as `sample`, one set of weights for both components, read from the
+    stacks in place (a view of a slot per agent cost reference counting)."""
+    _, rows, columns = direction_x.shape
+    fx = (x - x_min) / resolution - 0.5
+    fy = (y - y_min) / resolution - 0.5
+    j0 = min(max(int(math.floor(fx)), 0), columns - 2)
+    i0 = min(max(int(math.floor(fy)), 0), rows - 2)
+    tx = min(max(fx - j0, 0.0), 1.0)
+    ty = min(max(fy - i0, 0.0), 1.0)
+    top = direction_x[slot, i0, j0] * (1 - tx) + direction_x[slot, i0, j0 + 1] * tx
+    bottom = direction_x[slot, i0 + 1, j0] * (1 - tx) + direction_x[slot, i0 + 1, j0 + 1] * tx
+    ex = float(top * (1 - ty) + bottom * ty)
+    top = direction_y[slot, i0, j0] * (1 - tx) + direction_y[slot, i0, j0 + 1] * tx
+    bottom = direction_y[slot, i0 + 1, j0] * (1 - tx) + direction_y[slot, i0 + 1, j0 + 1] * tx
+    ey = float(top * (1 - ty) + bottom * ty)
+    norm = length(ex, ey)
     if norm > 1e-9:
         return ex / norm, ey / norm
     return 0.0, 0.0
@@ -144,20 +181,21 @@ def wall_normal(wall_distance: npt.NDArray[np.float32], x: float, y: float, x_mi
     gy = sample(wall_distance, x, y + h, x_min, y_min, resolution) - sample(
         wall_distance, x, y - h, x_min, y_min, resolution
     )
-    g = math.hypot(gx, gy)
+    g = length(gx, gy)
     if g > 1e-9:
         return gx / g, gy / g
     return 0.0, 0.0
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def cell_float(field: npt.NDArray[np.float32], x: float, y: float, x_min: float, y_min: float,
-               resolution: float) -> float:  # fmt: skip
-    """The value of the cell holding (x, y) (clamped to the grid)."""
-    rows, columns = field.shape
+def cell_float(stack: npt.NDArray[np.float32], slot: int, x: float, y: float, x_min: float,
+               y_min: float, resolution: float) -> float:  # fmt: skip
+    """The value of the cell holding (x, y) (clamped to the grid) in `slot` of a stack of
+    fields."""
+    _, rows, columns = stack.shape
     j = min(max(int(math.floor((x - x_min) / resolution)), 0), columns - 1)
     i = min(max(int(math.floor((y - y_min) / resolution)), 0), rows - 1)
-    return float(field[i, j])
+    return float(stack[slot, i, j])
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -294,7 +332,9 @@ def cfsm_velocities(
     as `ordered`.
 
     The agents are cut into `chunk_count` chunks of consecutive cells, which as many Python
-    threads as Numba's thread count work through (the chunk kernel releases the GIL). Chunks
+    threads as Numba's thread count work through (the chunk kernel releases the GIL), each
+    taking the next chunk not yet taken when it is free: on this shared machine one core often
+    runs a third slower than the other, and fixed shares kept the faster one waiting. Chunks
     share no state: the result is the same for any number of threads. Not a Numba parallel
     loop: Numba 0.68 compiles fast-math code in a parallel loop differently when it loads it
     from its cache than when it compiles it afresh (the velocities' last bits differed), so the
@@ -310,19 +350,22 @@ def cfsm_velocities(
     chunks = min(n, chunk_count)
     per_chunk = (n + chunks - 1) // chunks
     threads = min(numba.get_num_threads(), chunks)
+    turns = overtaking_turns(overtake_angle)
+    next_chunk = np.zeros(1, dtype=np.int64)
 
-    def work(first: int) -> None:
+    def work() -> None:
         chunk_velocities(
-            first, threads, per_chunk, ordered, desired_speed, gathered[:, :n],
+            next_chunk, per_chunk, ordered, desired_speed, gathered[:, :n],
             gathered_field[:n], cell_start, cell_x_min, cell_y_min, cell_size, cell_columns,
             cell_rows, direction_x, direction_y, travel_time, wall_distance, grid_x_min, grid_y_min,
             resolution, time_gap, crowd_time_gap, neighbour_strength, neighbour_range,
             wall_strength, wall_range, evasion_strength, evasion_range, turn_fraction,
-            overtake_angle, largest_radius, out_vx, out_vy,
+            overtake_angle, turns, largest_radius, out_vx, out_vy,
+            np.empty(_NEIGHBOUR_BUFFER, dtype=np.int64), np.empty((4, _NEIGHBOUR_BUFFER)),
         )  # fmt: skip
 
-    others = [_thread_pool(threads - 1).submit(work, first) for first in range(1, threads)]
-    work(0)
+    others = [_thread_pool(threads - 1).submit(work) for _ in range(1, threads)]
+    work()
     for other in others:
         other.result()
 
@@ -442,10 +485,21 @@ def overtaking_turns(angle: float) -> npt.NDArray[np.float64]:
     return turns
 
 
-@njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "arcp", "nsz"},
-      error_model="numpy")  # fmt: skip
+# Without Numba's reference counting (_nrt, not in Numba's type stubs): the chunk kernel
+# allocates nothing (the buffers come in), and the counting's atomic increments and decrements,
+# on arrays handed between the inlined helpers, took a fifth of its time.
+_WITHOUT_REFERENCE_COUNTING: dict[str, Any] = {"_nrt": False}
+
+
+@njit(  # type: ignore[untyped-decorator]  # the stubs know no _nrt
+    cache=True,
+    nogil=True,
+    fastmath={"reassoc", "contract", "arcp", "nsz"},
+    error_model="numpy",
+    **_WITHOUT_REFERENCE_COUNTING,
+)
 def chunk_velocities(
-    first: int, stride: int, per_chunk: int, ordered: IntArray, desired_speed: FloatArray,
+    next_chunk: IntArray, per_chunk: int, ordered: IntArray, desired_speed: FloatArray,
     gathered: FloatArray, sf: IntArray, cell_start: IntArray, cell_x_min: float,
     cell_y_min: float, cell_size: float, cell_columns: int, cell_rows: int,
     direction_x: npt.NDArray[np.float32], direction_y: npt.NDArray[np.float32],
@@ -454,11 +508,14 @@ def chunk_velocities(
     crowd_time_gap: float, neighbour_strength: float, neighbour_range: float,
     wall_strength: float, wall_range: float,
     evasion_strength: float, evasion_range: float, turn_fraction: float, overtake_angle: float,
-    largest_radius: float, out_vx: FloatArray, out_vy: FloatArray,
+    turns: FloatArray, largest_radius: float, out_vx: FloatArray, out_vy: FloatArray,
+    buffer: IntArray, buffer_values: FloatArray,
 ) -> None:  # fmt: skip
-    """`cfsm_velocities` for the chunks first, first + stride, ... of `per_chunk` agents of
-    `ordered`, from the state gathered in cell order (see `gather_in_cell_order`; sf: the field
-    of each)."""
+    """`cfsm_velocities` for chunks of `per_chunk` agents of `ordered`, each taken by counting
+    up `next_chunk[0]` (shared by the threads: whoever is free takes the next chunk), from the
+    state gathered in cell order (see `gather_in_cell_order`; sf: the field of each). `turns`:
+    see `overtaking_turns`; `buffer` and the 4 rows of `buffer_values`: work space for the
+    neighbours of one agent (_NEIGHBOUR_BUFFER long)."""
     push_reach = REPULSION_CUTOFF_RANGES * neighbour_range
     push_floor = math.exp(-REPULSION_CUTOFF_RANGES)
     inverse_range = 1.0 / neighbour_range
@@ -467,16 +524,17 @@ def chunk_velocities(
     sr = gathered[2]
     svx = gathered[3]
     svy = gathered[4]
-    buffer = np.empty(_NEIGHBOUR_BUFFER, dtype=np.int64)
-    buffer_dx = np.empty(_NEIGHBOUR_BUFFER)
-    buffer_dy = np.empty(_NEIGHBOUR_BUFFER)
-    buffer_distance = np.empty(_NEIGHBOUR_BUFFER)
-    buffer_contact = np.empty(_NEIGHBOUR_BUFFER)
+    buffer_dx = buffer_values[0]
+    buffer_dy = buffer_values[1]
+    buffer_distance = buffer_values[2]
+    buffer_contact = buffer_values[3]
     longest_time_gap = max(time_gap, crowd_time_gap)
     two_stage = crowd_time_gap < time_gap
-    turns = overtaking_turns(overtake_angle)
     n = ordered.size
-    for start in range(first * per_chunk, n, stride * per_chunk):
+    while True:
+        start = claim(next_chunk) * per_chunk  # type: ignore[call-arg]  # typing context: Numba's
+        if start >= n:
+            return
         for k in range(start, min(n, start + per_chunk)):
             i = ordered[k]
             if desired_speed[i] <= 0.0:
@@ -486,9 +544,8 @@ def chunk_velocities(
                 continue
             xi, yi, ri = sx[k], sy[k], sr[k]
             ex, ey = desired_direction(
-                direction_x[sf[k]], direction_y[sf[k]], xi, yi, grid_x_min, grid_y_min,
-                resolution,
-            )  # fmt: skip
+                direction_x, direction_y, sf[k], xi, yi, grid_x_min, grid_y_min, resolution
+            )
             desired_x, desired_y = ex, ey
             # Who is beside decides the time gap, and the gap how far one must look. Search
             # first as far as the crowd's gap needs: with enough people beside within it (they
@@ -551,7 +608,7 @@ def chunk_velocities(
                 push = wall_strength * math.exp((ri - clearance) / wall_range)
                 ex += push * wx
                 ey += push * wy
-            norm = math.hypot(ex, ey)
+            norm = length(ex, ey)
             if norm > 1e-9:
                 ex /= norm
                 ey /= norm
@@ -560,7 +617,7 @@ def chunk_velocities(
             # one. Without it, people at a narrow door's jambs swing back and forth at full
             # speed, one step into the corner, the next pushed out, and can block the door for
             # good.
-            previous = math.hypot(svx[k], svy[k])
+            previous = length(svx[k], svy[k])
             if previous > 1e-9 and turn_fraction < 1.0:
                 tx = svx[k] / previous
                 ty = svy[k] / previous
@@ -578,7 +635,7 @@ def chunk_velocities(
                         ex, ey = ty, -tx
                 tx += (ex - tx) * turn_fraction
                 ty += (ey - ty) * turn_fraction
-                turned = math.hypot(tx, ty)
+                turned = length(tx, ty)
                 if turned > 1e-9:
                     ex = tx / turned
                     ey = ty / turned
@@ -611,7 +668,7 @@ def chunk_velocities(
                         grid_x_min, grid_y_min, resolution,
                     )  # fmt: skip
                 own_remaining = cell_float(
-                    travel_time[sf[k]], xi, yi, grid_x_min, grid_y_min, resolution
+                    travel_time, sf[k], xi, yi, grid_x_min, grid_y_min, resolution
                 )
                 for b in range(found):
                     m = buffer[b]
@@ -623,7 +680,7 @@ def chunk_velocities(
                         queued_behind = False
                         if sf[m] == sf[k]:
                             remaining = cell_float(
-                                travel_time[sf[m]], sx[m], sy[m], grid_x_min, grid_y_min,
+                                travel_time, sf[m], sx[m], sy[m], grid_x_min, grid_y_min,
                                 resolution,
                             )  # fmt: skip
                             queued_behind = remaining > own_remaining or (
@@ -646,7 +703,7 @@ def chunk_velocities(
                         overlapped = True
                         away_x -= buffer_dx[b] / distance
                         away_y -= buffer_dy[b] / distance
-                away = math.hypot(away_x, away_y)
+                away = length(away_x, away_y)
                 if overlapped and away > 1e-9:
                     ex = away_x / away
                     ey = away_y / away
@@ -663,7 +720,7 @@ def segment_clear(walkable: npt.NDArray[np.bool_], closed: npt.NDArray[np.bool_]
     in an open one unless the move starts in a closed area (people leave a closed area; nobody
     enters it)."""
     inside_closed = cell_value(closed, x0, y0, x_min, y_min, resolution)
-    steps = int(math.ceil(math.hypot(x1 - x0, y1 - y0) / (0.5 * resolution)))
+    steps = int(math.ceil(length(x1 - x0, y1 - y0) / (0.5 * resolution)))
     start_column = int(math.floor((x0 - x_min) / resolution))
     start_row = int(math.floor((y0 - y_min) / resolution))
     for s in range(1, steps + 1):
@@ -731,7 +788,7 @@ def advance(
                 ):
                     out_x[i], out_y[i] = x0 + tx, y0 + ty
                     break
-        walked[i] += math.hypot(out_x[i] - x0, out_y[i] - y0)
+        walked[i] += length(out_x[i] - x0, out_y[i] - y0)
         if keep_moves:
             vx[i] = (out_x[i] - x0) / dt
             vy[i] = (out_y[i] - y0) / dt
@@ -854,9 +911,8 @@ def sfm_accelerations(
         i = ordered[k]
         xi, yi, ri = x[i], y[i], radius[i]
         ex, ey = desired_direction(
-            direction_x[field_of[i]], direction_y[field_of[i]], xi, yi, grid_x_min, grid_y_min,
-            resolution,
-        )  # fmt: skip
+            direction_x, direction_y, field_of[i], xi, yi, grid_x_min, grid_y_min, resolution
+        )
         ax = (desired_speed[i] * ex - vx[i]) / relaxation_time
         ay = (desired_speed[i] * ey - vy[i]) / relaxation_time
         cx = min(max(int((xi - cell_x_min) / cell_size), 0), cell_columns - 1)
@@ -870,7 +926,7 @@ def sfm_accelerations(
                     continue
                 dx = xi - x[j]
                 dy = yi - y[j]
-                distance = math.hypot(dx, dy)
+                distance = length(dx, dy)
                 if distance > reach or distance < 1e-9:
                     continue
                 nx_, ny_ = dx / distance, dy / distance

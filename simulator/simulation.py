@@ -714,7 +714,7 @@ class Simulation:
             p.crowd_time_gap_s, p.neighbour_strength, p.neighbour_range_m,
             p.wall_strength, p.wall_range_m, p.evasion_strength, p.evasion_range_m,
             turn_fraction(self.dt, p.turning_time_s), math.radians(p.overtaking_angle_deg),
-            self._vx, self._vy, 8 * numba.get_num_threads(), self._gathered,
+            self._vx, self._vy, 16 * numba.get_num_threads(), self._gathered,
             self._gathered_field,
         )  # fmt: skip
         # Each agent's move reads only its own state: the positions update in place. The velocity
