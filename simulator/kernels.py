@@ -117,18 +117,36 @@ def length(x: float, y: float) -> float:
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def sample(field: npt.NDArray[np.float32], x: float, y: float, x_min: float, y_min: float,
-           resolution: float) -> float:  # fmt: skip
-    """Bilinear interpolation of a cell-centred grid field at (x, y); edges are clamped."""
-    rows, columns = field.shape
+def bilinear_weights(rows: int, columns: int, x: float, y: float, x_min: float, y_min: float,
+                     resolution: float) -> tuple[int, int, float, float]:  # fmt: skip
+    """For bilinear interpolation at (x, y) of a cell-centred grid of rows x columns: the cell
+    (i0, j0) whose centre lies at the lower left and the weights (tx, ty) of the next ones;
+    edges are clamped."""
     fx = (x - x_min) / resolution - 0.5
     fy = (y - y_min) / resolution - 0.5
     j0 = min(max(int(math.floor(fx)), 0), columns - 2)
     i0 = min(max(int(math.floor(fy)), 0), rows - 2)
-    tx = min(max(fx - j0, 0.0), 1.0)
-    ty = min(max(fy - i0, 0.0), 1.0)
+    return i0, j0, min(max(fx - j0, 0.0), 1.0), min(max(fy - i0, 0.0), 1.0)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def sample(field: npt.NDArray[np.float32], x: float, y: float, x_min: float, y_min: float,
+           resolution: float) -> float:  # fmt: skip
+    """Bilinear interpolation of a cell-centred grid field at (x, y); edges are clamped."""
+    rows, columns = field.shape
+    i0, j0, tx, ty = bilinear_weights(rows, columns, x, y, x_min, y_min, resolution)
     top = field[i0, j0] * (1 - tx) + field[i0, j0 + 1] * tx
     bottom = field[i0 + 1, j0] * (1 - tx) + field[i0 + 1, j0 + 1] * tx
+    return float(top * (1 - ty) + bottom * ty)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def sample_slot(stack: npt.NDArray[np.float32], slot: int, i0: int, j0: int, tx: float,
+                ty: float) -> float:  # fmt: skip
+    """`sample` of the field in `slot` of a stack, at the weights from `bilinear_weights`, read
+    in place (a view of the slot per agent cost reference counting)."""
+    top = stack[slot, i0, j0] * (1 - tx) + stack[slot, i0, j0 + 1] * tx
+    bottom = stack[slot, i0 + 1, j0] * (1 - tx) + stack[slot, i0 + 1, j0 + 1] * tx
     return float(top * (1 - ty) + bottom * ty)
 
 
@@ -149,21 +167,11 @@ def desired_direction(direction_x: npt.NDArray[np.float32], direction_y: npt.NDA
                       slot: int, x: float, y: float, x_min: float, y_min: float,
                       resolution: float) -> tuple[float, float]:  # fmt: skip
     """The unit direction at (x, y) of the floor field in `slot` of the stacks (zero where the
-    field has none): bilinear as `sample`, one set of weights for both components, read from the
-    stacks in place (a view of a slot per agent cost reference counting)."""
+    field has none); one set of weights for both components."""
     _, rows, columns = direction_x.shape
-    fx = (x - x_min) / resolution - 0.5
-    fy = (y - y_min) / resolution - 0.5
-    j0 = min(max(int(math.floor(fx)), 0), columns - 2)
-    i0 = min(max(int(math.floor(fy)), 0), rows - 2)
-    tx = min(max(fx - j0, 0.0), 1.0)
-    ty = min(max(fy - i0, 0.0), 1.0)
-    top = direction_x[slot, i0, j0] * (1 - tx) + direction_x[slot, i0, j0 + 1] * tx
-    bottom = direction_x[slot, i0 + 1, j0] * (1 - tx) + direction_x[slot, i0 + 1, j0 + 1] * tx
-    ex = float(top * (1 - ty) + bottom * ty)
-    top = direction_y[slot, i0, j0] * (1 - tx) + direction_y[slot, i0, j0 + 1] * tx
-    bottom = direction_y[slot, i0 + 1, j0] * (1 - tx) + direction_y[slot, i0 + 1, j0 + 1] * tx
-    ey = float(top * (1 - ty) + bottom * ty)
+    i0, j0, tx, ty = bilinear_weights(rows, columns, x, y, x_min, y_min, resolution)
+    ex = sample_slot(direction_x, slot, i0, j0, tx, ty)
+    ey = sample_slot(direction_y, slot, i0, j0, tx, ty)
     norm = length(ex, ey)
     if norm > 1e-9:
         return ex / norm, ey / norm
