@@ -111,8 +111,8 @@ def fill_cell_list(
 @njit(cache=True, inline="always", error_model="numpy")
 def length(x: float, y: float) -> float:
     """The length of the vector (x, y): sqrt(x² + y²), a few cycles, where math.hypot calls the
-    C library's overflow-safe hypot, ten times slower (a tenth of the step's time); lengths here
-    are metres and metres per second, nowhere near overflow."""
+    C library's overflow-safe hypot, ten times slower (an eighth of the speed model's time went
+    there); lengths here are metres and metres per second, nowhere near overflow."""
     return math.sqrt(x * x + y * y)
 
 
@@ -540,7 +540,7 @@ def chunk_velocities(
     two_stage = crowd_time_gap < time_gap
     n = ordered.size
     while True:
-        start = claim(next_chunk) * per_chunk  # type: ignore[call-arg]  # typing context: Numba's
+        start = claim(next_chunk) * per_chunk  # type: ignore[call-arg]  # Numba adds the context
         if start >= n:
             return
         for k in range(start, min(n, start + per_chunk)):
