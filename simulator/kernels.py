@@ -417,8 +417,8 @@ def free_along(
 ) -> float:  # fmt: skip
     """The free distance along the unit heading (hx, hy) (Tordeux et al.'s headway): to the
     nearest of the `found` neighbours in a lane as wide as the two bodies, or to the wall ahead
-    (our addition), at most `reach`. Branch-free over the neighbours so that the loop
-    vectorises."""
+    (our addition), at most `reach` (to within a rounding of `reach`). Branch-free over the
+    neighbours."""
     free = reach
     if clearance - ri < headway:
         free = wall_headway(
@@ -429,8 +429,10 @@ def free_along(
         dx = buffer_dx[b]
         dy = buffer_dy[b]
         contact = buffer_contact[b]
-        blocking = (dx * hx + dy * hy > 0.0) & (abs(dx * hy - dy * hx) < contact)
-        free = min(free, buffer_distance[b] - contact if blocking else reach)
+        # 1.0 if in the lane ahead, else 0.0: arithmetic, not a branch (which one is data the
+        # processor cannot predict: the branches cost a sixth of the kernel in dense crowds).
+        blocking = 1.0 * ((dx * hx + dy * hy > 0.0) & (abs(dx * hy - dy * hx) < contact))
+        free = min(free, reach + (buffer_distance[b] - contact - reach) * blocking)
     return free
 
 
