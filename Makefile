@@ -39,10 +39,12 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## Speed and memory, side by side with JuPedSim (medians of 3 runs), and the full match-day run.
+## Speed and memory, side by side with JuPedSim (medians of 3 runs), the full match-day run, and
+## the speed model's kernel alone on a frozen state.
 bench: venv
 	$(BIN)/python -m benchmarks.engine_vs_jupedsim
 	$(BIN)/python -m benchmarks.match_day_run
+	$(BIN)/python -m benchmarks.kernel_replay
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -409,6 +409,14 @@ def gather_in_cell_order(
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def in_lane_ahead(dx: float, dy: float, hx: float, hy: float, contact: float) -> bool:
+    """Whether a neighbour at offset (dx, dy) stands ahead along the unit heading (hx, hy) and
+    within its lane: closer to the line of the heading than `contact`, the two bodies' radii
+    (Tordeux et al.'s headway counts only those)."""
+    return (dx * hx + dy * hy > 0.0) & (abs(dx * hy - dy * hx) < contact)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def free_along(
     hx: float, hy: float, found: int, buffer_dx: FloatArray, buffer_dy: FloatArray,
     buffer_distance: FloatArray, buffer_contact: FloatArray, xi: float, yi: float, ri: float,
@@ -431,7 +439,7 @@ def free_along(
         contact = buffer_contact[b]
         # 1.0 if in the lane ahead, else 0.0: arithmetic, not a branch (which one is data the
         # processor cannot predict: the branches cost a sixth of the kernel in dense crowds).
-        blocking = 1.0 * ((dx * hx + dy * hy > 0.0) & (abs(dx * hy - dy * hx) < contact))
+        blocking = 1.0 * in_lane_ahead(dx, dy, hx, hy, contact)
         free = min(free, reach + (buffer_distance[b] - contact - reach) * blocking)
     return free
 
@@ -457,8 +465,7 @@ def overtake(
         dx = buffer_dx[b]
         dy = buffer_dy[b]
         contact = buffer_contact[b]
-        in_lane = dx * ex + dy * ey > 0.0 and abs(dx * ey - dy * ex) < contact
-        if in_lane and buffer_distance[b] - contact <= free + 1e-12:
+        if in_lane_ahead(dx, dy, ex, ey, contact) and buffer_distance[b] - contact <= free + 1e-12:
             blocker = b
             break
     if blocker < 0:
@@ -685,8 +692,7 @@ def chunk_velocities(
                     dx = buffer_dx[b]
                     dy = buffer_dy[b]
                     contact = buffer_contact[b]
-                    in_lane = abs(dx * desired_y - dy * desired_x) < contact
-                    if dx * desired_x + dy * desired_y > 0.0 and in_lane:
+                    if in_lane_ahead(dx, dy, desired_x, desired_y, contact):
                         queued_behind = False
                         if sf[m] == sf[k]:
                             remaining = cell_float(
