@@ -109,6 +109,15 @@ def fill_cell_list(
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def unsigned(index: int) -> np.uint64:
+    """`index` (>= 0) as an unsigned integer, for indexing in hot loops: Numba wraps a signed
+    index that might be negative (i < 0: i + size), three instructions and a register per access
+    where the compiler cannot prove the index positive (the neighbour scan's agent indices come
+    from the cell list); an unsigned one it takes as it is."""
+    return np.uint64(index)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def length(x: float, y: float) -> float:
     """The length of the vector (x, y): sqrt(x² + y²), a few cycles, where math.hypot calls the
     C library's overflow-safe hypot, ten times slower (an eighth of the speed model's time went
@@ -264,14 +273,15 @@ def neighbours_within(
     for ny in range(y_lo, y_hi):
         row = ny * cell_columns
         for m in range(cell_start[row + x_lo], cell_start[row + x_hi]):
-            dx = sx[m] - xi
-            dy = sy[m] - yi
+            at, to = unsigned(m), unsigned(found)
+            dx = sx[at] - xi
+            dy = sy[at] - yi
             squared = dx * dx + dy * dy
-            buffer[found] = m
-            buffer_dx[found] = dx
-            buffer_dy[found] = dy
-            buffer_squared[found] = squared
-            buffer_contact[found] = ri + sr[m]
+            buffer[to] = m
+            buffer_dx[to] = dx
+            buffer_dy[to] = dy
+            buffer_squared[to] = squared
+            buffer_contact[to] = ri + sr[at]
             found += int((squared <= reach_squared) & (m != k) & (found < last))
     return found
 
@@ -554,21 +564,22 @@ def chunk_velocities(
             return
         for k in range(start, min(n, start + per_chunk)):
             i = ordered[k]
-            if desired_speed[i] <= 0.0:
+            at, who = unsigned(k), unsigned(i)  # indexing without wrap-around (see unsigned)
+            if desired_speed[who] <= 0.0:
                 # Still in the pre-movement time: stands (others still see and avoid them).
-                out_vx[i] = 0.0
-                out_vy[i] = 0.0
+                out_vx[who] = 0.0
+                out_vy[who] = 0.0
                 continue
-            xi, yi, ri = sx[k], sy[k], sr[k]
+            xi, yi, ri = sx[at], sy[at], sr[at]
             ex, ey = desired_direction(
-                direction_x, direction_y, sf[k], xi, yi, grid_x_min, grid_y_min, resolution
+                direction_x, direction_y, sf[at], xi, yi, grid_x_min, grid_y_min, resolution
             )
             desired_x, desired_y = ex, ey
             # Who is beside decides the time gap, and the gap how far one must look. Search
             # first as far as the crowd's gap needs: with enough people beside within it (they
             # are beside within any larger reach too) one is in a crowd and it is far enough;
             # only the others search again as far as the single-file gap needs.
-            headway = desired_speed[i] * (crowd_time_gap if two_stage else longest_time_gap)
+            headway = desired_speed[who] * (crowd_time_gap if two_stage else longest_time_gap)
             reach = max(headway, push_reach) + ri + largest_radius + 0.01
             found = neighbours_within(
                 xi, yi, k, reach, sx, sy, sr, ri, cell_start, cell_x_min, cell_y_min, cell_size,
@@ -580,7 +591,7 @@ def chunk_velocities(
             if crowd_time_gap != time_gap:
                 beside = count_beside(found, buffer_dx, buffer_dy, desired_x, desired_y)
                 if two_stage and beside < BESIDE_FOR_CROWD:
-                    headway = desired_speed[i] * longest_time_gap
+                    headway = desired_speed[who] * longest_time_gap
                     reach = max(headway, push_reach) + ri + largest_radius + 0.01
                     found = neighbours_within(
                         xi, yi, k, reach, sx, sy, sr, ri, cell_start, cell_x_min, cell_y_min,
@@ -605,7 +616,7 @@ def chunk_velocities(
             ey -= neighbour_strength * push_y
             # Evasion of those coming the other way (rare: its own loop).
             for b in range(found):
-                m = buffer[b]
+                m = unsigned(buffer[b])
                 if svx[m] * desired_x + svy[m] * desired_y < -0.1:
                     dx = buffer_dx[b]
                     dy = buffer_dy[b]
@@ -634,11 +645,11 @@ def chunk_velocities(
             # one. Without it, people at a narrow door's jambs swing back and forth at full
             # speed, one step into the corner, the next pushed out, and can block the door for
             # good.
-            previous = length(svx[k], svy[k])
+            previous = length(svx[at], svy[at])
             if previous > 1e-9 and turn_fraction < 1.0:
-                tx = svx[k] / previous
-                ty = svy[k] / previous
-                walking = previous > 0.5 * desired_speed[i]
+                tx = svx[at] / previous
+                ty = svy[at] / previous
+                walking = previous > 0.5 * desired_speed[who]
                 if walking and tx * desired_x + ty * desired_y < -0.99:
                     # The way now lies behind (a closure, a new target): turn round through the
                     # side it lies on, the right when straight behind (aim sideways first).
@@ -664,15 +675,15 @@ def chunk_velocities(
                 ex, ey, found, buffer_dx, buffer_dy, buffer_distance, buffer_contact, xi, yi, ri,
                 clearance, headway, reach, wall_distance, grid_x_min, grid_y_min, resolution,
             )  # fmt: skip
-            speed = min(desired_speed[i], max(0.0, free / own_time_gap))
-            if crowd < 1.0 and speed < 0.9 * desired_speed[i] and overtake_angle > 1e-6:
+            speed = min(desired_speed[who], max(0.0, free / own_time_gap))
+            if crowd < 1.0 and speed < 0.9 * desired_speed[who] and overtake_angle > 1e-6:
                 ex, ey, speed = overtake(
                     xi, yi, found, buffer, buffer_dx, buffer_dy, buffer_distance, buffer_contact,
-                    svx, svy, ex, ey, speed, free, desired_x, desired_y, desired_speed[i], ri,
+                    svx, svy, ex, ey, speed, free, desired_x, desired_y, desired_speed[who], ri,
                     clearance, headway, reach, own_time_gap, turns, wall_distance,
                     grid_x_min, grid_y_min, resolution,
                 )  # fmt: skip
-            if speed < 0.05 * desired_speed[i]:
+            if speed < 0.05 * desired_speed[who]:
                 # Pressed sideways against someone (or a wall): if the way ahead along the
                 # desired direction is open, take it. Without this, two side by side at a narrow
                 # door block each other for good. In the way along the desired direction is who
@@ -685,16 +696,16 @@ def chunk_velocities(
                         grid_x_min, grid_y_min, resolution,
                     )  # fmt: skip
                 own_remaining = cell_float(
-                    travel_time, sf[k], xi, yi, grid_x_min, grid_y_min, resolution
+                    travel_time, sf[at], xi, yi, grid_x_min, grid_y_min, resolution
                 )
                 for b in range(found):
-                    m = buffer[b]
+                    m = unsigned(buffer[b])
                     dx = buffer_dx[b]
                     dy = buffer_dy[b]
                     contact = buffer_contact[b]
                     if in_lane_ahead(dx, dy, desired_x, desired_y, contact):
                         queued_behind = False
-                        if sf[m] == sf[k]:
+                        if sf[m] == sf[at]:
                             remaining = cell_float(
                                 travel_time, sf[m], sx[m], sy[m], grid_x_min, grid_y_min,
                                 resolution,
@@ -706,7 +717,7 @@ def chunk_velocities(
                             free_desired = min(free_desired, buffer_distance[b] - contact)
                 if free_desired > free:
                     ex, ey = desired_x, desired_y
-                    speed = min(desired_speed[i], max(0.0, free_desired / own_time_gap))
+                    speed = min(desired_speed[who], max(0.0, free_desired / own_time_gap))
             if speed == 0.0:
                 # Bodies overlap (discrete time, walls): step apart, away from the overlapping
                 # neighbours, instead of freezing; frozen overlaps deadlock the plain model.
@@ -723,9 +734,9 @@ def chunk_velocities(
                 if overlapped and away > 1e-9:
                     ex = away_x / away
                     ey = away_y / away
-                    speed = 0.1 * desired_speed[i]
-            out_vx[i] = ex * speed
-            out_vy[i] = ey * speed
+                    speed = 0.1 * desired_speed[who]
+            out_vx[who] = ex * speed
+            out_vy[who] = ey * speed
 
 
 @njit(cache=True, inline="always", error_model="numpy")
