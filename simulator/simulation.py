@@ -640,7 +640,10 @@ class Simulation:
             self._gathered_field = np.zeros(size, dtype=np.int64)
 
     def _choose_exits(self, alive: npt.NDArray[np.int64]) -> None:
-        """Re-decide the exit of every free chooser (queue-aware; see exit_choice)."""
+        """Re-decide the exit of every free chooser (queue-aware; see exit_choice). Only some
+        people weigh queues against distance; the others keep their first choice (the quickest
+        walk) unless their exit closes (they are undecided again), so only the undecided and
+        those who reconsider are decided for (everyone inside makes up the queues)."""
         # Free choosers heading for an exit now (not for a waypoint on their route).
         choosers = self._chooses[alive] & (self._target[alive] < len(self.venue.exits))
         open_exits = np.flatnonzero(self._exit_open)
@@ -650,21 +653,19 @@ class Simulation:
             self._target[alive[choosers]] = int(open_exits[0])
             self._fields_stale = True
             return
+        deciding = choosers & ((self._target[alive] < 0) | self._reconsiders[alive])
+        if not deciding.any():
+            return
         grid = self.venue.grid
         rows, columns = grid.cell_of(self._x[alive], self._y[alive])
         speed = np.maximum(self._speed0[alive], 0.1)
         walking = np.full((len(self.venue.exits), alive.size), np.inf)
         for k in open_exits:
             walking[k] = self._field(int(k)).travel_time[rows, columns] / speed
-        chosen = choose_exits(
-            walking[:, choosers], self._target[alive[choosers]], self._exit_capacity(),
+        self._target[alive[deciding]] = choose_exits(
+            walking[:, deciding], self._target[alive[deciding]], self._exit_capacity(),
             self._exit_open, queue_walking_time=walking, queue_exit=self._target[alive],
         )  # fmt: skip
-        # Only some people weigh queues against distance; the others keep their first choice
-        # (the quickest walk) unless their exit closes.
-        undecided = self._target[alive[choosers]] < 0
-        keeps = ~undecided & ~self._reconsiders[alive[choosers]]
-        self._target[alive[choosers]] = np.where(keeps, self._target[alive[choosers]], chosen)
         self._fields_stale = True
 
     def _exit_capacity(self) -> FloatArray:
