@@ -390,3 +390,80 @@ def test_claim_hands_each_number_to_one_thread_only() -> None:
         thread.join()
     np.testing.assert_array_equal(np.sort(np.concatenate(outs)), np.arange(4_000_000))
     assert counter[0] == 4_000_000
+
+
+def _search(
+    sx: npt.NDArray[np.float64], sy: npt.NDArray[np.float64], sr: npt.NDArray[np.float64], k: int,
+    reach: float, cell_start: npt.NDArray[np.int64], cell_size: float, columns: int, rows: int,
+    buffer_size: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:  # fmt: skip
+    """neighbours_within around agent k (in cell order): the indices found and their rows of
+    offset, squared distance and sum of radii."""
+    buffer, values = np.zeros(buffer_size, np.int64), np.zeros((4, buffer_size))
+    found = kernels.neighbours_within(
+        sx[k], sy[k], k, reach, sx, sy, sr, sr[k], cell_start, 0.0, 0.0, cell_size, columns,
+        rows, buffer, values[0], values[1], values[2], values[3],
+    )  # fmt: skip
+    return buffer[:found], values[:, :found]
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1), st.integers(min_value=1, max_value=300))
+@settings(max_examples=40, deadline=None)
+def test_neighbour_search_finds_everyone_within_reach_in_cell_order(seed: int, n: int) -> None:
+    """Dense cells (rows of many candidates: the vectorised scan where the processor has it)
+    and sparse ones, agents near the end of the arrays included: everyone within reach but
+    oneself, in cell order, with their offsets, squared distances and sums of radii."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0, 5.99, n), rng.uniform(0, 3.99, n)
+    radius = rng.uniform(0.15, 0.25, n)
+    cell_start, ordered = kernels.build_cell_list(x, y, np.arange(n), 0.0, 0.0, 1.0, 6, 4)
+    sx, sy, sr = x[ordered], y[ordered], radius[ordered]
+    reach = 1.3
+    for k in {0, n // 2, n - 1}:
+        found, values = _search(sx, sy, sr, k, reach, cell_start, 1.0, 6, 4, 512)
+        squared = (sx - sx[k]) ** 2 + (sy - sy[k]) ** 2
+        # A fused multiply-add may round a distance on the circle to either side of it.
+        clear = np.abs(squared - reach**2) > 1e-12
+        expected = np.flatnonzero((squared <= reach**2) & (np.arange(n) != k))
+        np.testing.assert_array_equal(found[clear[found]], expected[clear[expected]])
+        np.testing.assert_array_equal(values[0], sx[found] - sx[k])
+        np.testing.assert_array_equal(values[1], sy[found] - sy[k])
+        np.testing.assert_allclose(values[2], squared[found], rtol=1e-14, atol=1e-15)
+        np.testing.assert_array_equal(values[3], sr[k] + sr[found])
+
+
+def test_neighbour_search_stops_at_a_full_buffer() -> None:
+    """More neighbours than the buffer holds: the first ones, one slot short of its length."""
+    rng = np.random.default_rng(7)
+    n = 400
+    x, y, radius = rng.uniform(0, 2, n), rng.uniform(0, 2, n), np.full(n, 0.2)
+    cell_start, ordered = kernels.build_cell_list(x, y, np.arange(n), 0.0, 0.0, 1.0, 2, 2)
+    sx, sy, sr = x[ordered], y[ordered], radius[ordered]
+    everyone, _ = _search(sx, sy, sr, 0, 3.0, cell_start, 1.0, 2, 2, 512)
+    np.testing.assert_array_equal(everyone, np.arange(1, n))
+    for size in (21, 30, 64):
+        first, _ = _search(sx, sy, sr, 0, 3.0, cell_start, 1.0, 2, 2, size)
+        np.testing.assert_array_equal(first, np.arange(1, size))
+
+
+@njit(cache=False)
+def _search_compiled_here(
+    sx: npt.NDArray[np.float64], cell_start: npt.NDArray[np.int64], buffer: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+) -> int:  # fmt: skip
+    return kernels.neighbours_within(
+        0.5, 0.5, 0, 1.0, sx, sx, sx, 0.2, cell_start, 0.0, 0.0, 1.0, 1, 1, buffer, values[0],
+        values[1], values[2], values[3],
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(not kernels._VECTOR_SCAN, reason="the processor has no AVX-512")
+def test_neighbour_search_compiles_to_compress_stores_where_the_processor_has_them() -> None:
+    """The vectorised scan is really there: AVX-512 compress-stores of the kept candidates (an
+    emulation lane by lane would be slower than the scalar loop)."""
+    sx = np.linspace(0.0, 1.0, 20)
+    found = _search_compiled_here(sx, np.array([0, 20]), np.zeros(64, np.int64), np.zeros((4, 64)))
+    assert found == 19  # everyone on the diagonal within 1 m of (0.5, 0.5) but oneself
+    assembly = "".join(_search_compiled_here.inspect_asm().values())
+    assert "vcompresspd" in assembly
+    assert "vpcompressq" in assembly
