@@ -85,11 +85,16 @@ def scan_lanes(
     )  # fmt: skip
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        # Arrays are read through `address` by their position in args: sx 0, sy 1, sr 2, and the
+        # buffers 10-14 (index, offsets x and y, squared distance, sum of radii).
+        first, count, x, y, radius, reach_sq, excluded = args[3:10]
+        found_before = args[15]
         double, integer = ir.DoubleType(), ir.IntType(64)
         doubles, integers = ir.VectorType(double, _LANES), ir.VectorType(integer, _LANES)
         flags = ir.VectorType(ir.IntType(1), _LANES)
 
-        def pointer(position: int, at: Any) -> Any:
+        def address(position: int, at: Any) -> Any:
+            """Of element `at` of the array argument at `position`."""
             array = context.make_array(sig.args[position])(context, builder, args[position])
             return builder.gep(array.data, [at], inbounds=True)
 
@@ -101,38 +106,39 @@ def scan_lanes(
             return builder.shuffle_vector(one, ir.Constant(vector, ir.Undefined), zeros)
 
         def load(position: int) -> Any:
-            return builder.load(
-                builder.bitcast(pointer(position, args[3]), doubles.as_pointer()), align=8
-            )
+            """_LANES doubles from `first` of the array argument at `position`."""
+            pointer = builder.bitcast(address(position, first), doubles.as_pointer())
+            return builder.load(pointer, align=8)
 
-        def compress(vector: Any, position: int) -> Any:
+        def append(vector: Any, position: int) -> None:
+            """The kept lanes of `vector` to the buffer argument at `position`, from `found`."""
             element = vector.type.element
             kind = "f64" if element == double else "i64"
-            function = builder.module.declare_intrinsic(
+            compress_store = builder.module.declare_intrinsic(
                 f"llvm.masked.compressstore.v{_LANES}{kind}",
                 fnty=ir.FunctionType(ir.VoidType(), [vector.type, element.as_pointer(), flags]),
             )
-            builder.call(function, [vector, pointer(position, args[15]), keep])
+            builder.call(compress_store, [vector, address(position, found_before), keep])
 
         fma = builder.module.declare_intrinsic(
             f"llvm.fma.v{_LANES}f64", fnty=ir.FunctionType(doubles, [doubles] * 3)
         )
-        dx = builder.fsub(load(0), splat(args[5], doubles))
-        dy = builder.fsub(load(1), splat(args[6], doubles))
+        dx = builder.fsub(load(0), splat(x, doubles))
+        dy = builder.fsub(load(1), splat(y, doubles))
         squared = builder.call(fma, [dy, dy, builder.fmul(dx, dx)])
-        contact = builder.fadd(splat(args[7], doubles), load(2))
+        contact = builder.fadd(splat(radius, doubles), load(2))
         lane = ir.Constant(integers, list(range(_LANES)))
-        index = builder.add(splat(args[3], integers), lane)
+        index = builder.add(splat(first, integers), lane)
         keep = builder.and_(
-            builder.icmp_signed("<", lane, splat(args[4], integers)),
-            builder.fcmp_ordered("<=", squared, splat(args[8], doubles)),
+            builder.icmp_signed("<", lane, splat(count, integers)),
+            builder.fcmp_ordered("<=", squared, splat(reach_sq, doubles)),
         )
-        keep = builder.and_(keep, builder.icmp_signed("!=", index, splat(args[9], integers)))
+        keep = builder.and_(keep, builder.icmp_signed("!=", index, splat(excluded, integers)))
         for vector, position in ((index, 10), (dx, 11), (dy, 12), (squared, 13), (contact, 14)):
-            compress(vector, position)
+            append(vector, position)
         bits = builder.bitcast(keep, ir.IntType(_LANES))
-        count = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(_LANES)])
-        return builder.add(args[15], builder.zext(builder.call(count, [bits]), integer))
+        population = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(_LANES)])
+        return builder.add(found_before, builder.zext(builder.call(population, [bits]), integer))
 
     return signature, codegen
 
@@ -1106,32 +1112,80 @@ def neighbour_counts(
     return counts
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def crossing(px: float, py: float, qx: float, qy: float, lines: FloatArray, k: int) -> int:
+    """How the move p -> q crosses the segment lines[k] = (ax, ay, bx, by): 0 forward (from its
+    left to its right), 1 back, -1 not at all (also when it only touches the segment's
+    supporting line outside the segment). The move's bounding box is tested first."""
+    ax, ay, bx, by = lines[k, 0], lines[k, 1], lines[k, 2], lines[k, 3]
+    if (
+        max(px, qx) < min(ax, bx) or min(px, qx) > max(ax, bx)
+        or max(py, qy) < min(ay, by) or min(py, qy) > max(ay, by)
+    ):  # fmt: skip
+        return -1
+    side_before = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+    side_after = (bx - ax) * (qy - ay) - (by - ay) * (qx - ax)
+    if np.sign(side_before) == np.sign(side_after):
+        return -1
+    end_a = (qx - px) * (ay - py) - (qy - py) * (ax - px)
+    end_b = (qx - px) * (by - py) - (qy - py) * (bx - px)
+    if np.sign(end_a) == np.sign(end_b):
+        return -1
+    return 0 if side_before > 0 else 1
+
+
 @njit(cache=True, error_model="numpy")
 def count_crossings(
     before_x: FloatArray, before_y: FloatArray, after_x: FloatArray, after_y: FloatArray,
     moved: IntArray, lines: FloatArray,
 ) -> IntArray:  # fmt: skip
     """Crossings of each segment lines[k] = (ax, ay, bx, by) by the moves before[i] -> after[i]
-    of the agents i in `moved`: (k, 0) from its left to its right (forward), (k, 1) back. A move
-    that only touches the line's supporting line outside the segment does not count. Lines are
-    tested against a move's bounding box first, so many lines cost little."""
+    of the agents i in `moved`: (k, 0) from its left to its right (forward), (k, 1) back (see
+    `crossing`). Every move against every line: see `count_crossings_near` for many lines."""
     out = np.zeros((lines.shape[0], 2), dtype=np.int64)
     for m in range(moved.size):
         i = moved[m]
-        px, py, qx, qy = before_x[i], before_y[i], after_x[i], after_y[i]
-        lo_x, hi_x = min(px, qx), max(px, qx)
-        lo_y, hi_y = min(py, qy), max(py, qy)
         for k in range(lines.shape[0]):
-            ax, ay, bx, by = lines[k, 0], lines[k, 1], lines[k, 2], lines[k, 3]
-            if hi_x < min(ax, bx) or lo_x > max(ax, bx) or hi_y < min(ay, by) or lo_y > max(ay, by):
-                continue
-            side_before = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
-            side_after = (bx - ax) * (qy - ay) - (by - ay) * (qx - ax)
-            if np.sign(side_before) == np.sign(side_after):
-                continue
-            end_a = (qx - px) * (ay - py) - (qy - py) * (ax - px)
-            end_b = (qx - px) * (by - py) - (qy - py) * (bx - px)
-            if np.sign(end_a) == np.sign(end_b):
-                continue
-            out[k, 0 if side_before > 0 else 1] += 1
+            way = crossing(before_x[i], before_y[i], after_x[i], after_y[i], lines, k)
+            if way >= 0:
+                out[k, way] += 1
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def count_crossings_near(
+    before_x: FloatArray, before_y: FloatArray, after_x: FloatArray, after_y: FloatArray,
+    moved: IntArray, lines: FloatArray, tile_first: IntArray, tile_lines: IntArray,
+    tile_x_min: float, tile_y_min: float, tile_size: float, tile_columns: int, tile_rows: int,
+    reach: float,
+) -> IntArray:  # fmt: skip
+    """`count_crossings` with the lines listed per square tile (see
+    `simulator.measurement.LineTiles`): a move no longer than `reach` is tested only against
+    the lines of the tile it starts in (tile_lines[tile_first[t]:tile_first[t + 1]]), a longer
+    one or one from outside the tiles against every line. The same counts."""
+    out = np.zeros((lines.shape[0], 2), dtype=np.int64)
+    reach_squared = reach * reach
+    for m in range(moved.size):
+        i = moved[m]
+        px, py, qx, qy = before_x[i], before_y[i], after_x[i], after_y[i]
+        if px == qx and py == qy:
+            continue  # standing (waiting to start, or held up): crosses nothing
+        column = int(math.floor((px - tile_x_min) / tile_size))
+        row = int(math.floor((py - tile_y_min) / tile_size))
+        near = (
+            (qx - px) * (qx - px) + (qy - py) * (qy - py) <= reach_squared
+            and 0 <= column < tile_columns and 0 <= row < tile_rows
+        )  # fmt: skip
+        if near:
+            tile = row * tile_columns + column
+            for listed in range(tile_first[tile], tile_first[tile + 1]):
+                k = tile_lines[listed]
+                way = crossing(px, py, qx, qy, lines, k)
+                if way >= 0:
+                    out[k, way] += 1
+        else:
+            for k in range(lines.shape[0]):
+                way = crossing(px, py, qx, qy, lines, k)
+                if way >= 0:
+                    out[k, way] += 1
     return out

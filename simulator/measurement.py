@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 from shapely.geometry import LineString
@@ -10,7 +13,13 @@ from evac.errors import SimulationError
 from simulator import kernels
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 DENSITY_RADIUS_M = 1.0
+# Measurement lines are listed per square tile of LINE_TILE_M: a move of at most LINE_REACH_M
+# (a runner at 2.5 m/s covers 1.25 m in the longest time step, 0.5 s) is tested only against the
+# lines of the tile it starts in; a longer one against all of them.
+LINE_TILE_M = 8.0
+LINE_REACH_M = 2.0
 
 
 def local_densities(positions: FloatArray, *, radius_m: float = DENSITY_RADIUS_M) -> FloatArray:
@@ -80,3 +89,47 @@ class LineCounter:
     @property
     def net(self) -> int:
         return self.forward - self.backward
+
+
+@dataclass(frozen=True)
+class LineTiles:
+    """The measurement lines near each square tile of an extent, for counting crossings without
+    testing every move against every line: a move of at most `reach_m` that crosses a line
+    starts in a tile that lists it (a tile lists the lines whose bounding box, grown by
+    `reach_m`, it touches). Tile t = row * columns + column lists lines[first[t]:first[t + 1]].
+    """
+
+    x_min: float
+    y_min: float
+    size_m: float
+    columns: int
+    rows: int
+    reach_m: float
+    first: IntArray
+    lines: IntArray
+
+
+def line_tiles(
+    segments: FloatArray, *, x_min: float, y_min: float, x_max: float, y_max: float,
+    size_m: float = LINE_TILE_M, reach_m: float = LINE_REACH_M,
+) -> LineTiles:  # fmt: skip
+    """The tiles over [x_min, x_max] x [y_min, y_max] of the segments (rows of ax, ay, bx, by)."""
+    columns = max(1, math.ceil((x_max - x_min) / size_m))
+    rows = max(1, math.ceil((y_max - y_min) / size_m))
+
+    def tile(value: float, low: float, count: int) -> int:
+        return min(max(math.floor((value - low) / size_m), 0), count - 1)
+
+    listed: list[list[int]] = [[] for _ in range(columns * rows)]
+    for k, (ax, ay, bx, by) in enumerate(np.asarray(segments, dtype=float).reshape(-1, 4)):
+        first_column = tile(min(ax, bx) - reach_m, x_min, columns)
+        last_column = tile(max(ax, bx) + reach_m, x_min, columns)
+        for row in range(
+            tile(min(ay, by) - reach_m, y_min, rows), tile(max(ay, by) + reach_m, y_min, rows) + 1
+        ):
+            for column in range(first_column, last_column + 1):
+                listed[row * columns + column].append(k)
+    first = np.zeros(columns * rows + 1, dtype=np.int64)
+    first[1:] = np.cumsum([len(lines) for lines in listed])
+    lines = np.array([k for tile_lines in listed for k in tile_lines], dtype=np.int64)
+    return LineTiles(x_min, y_min, size_m, columns, rows, reach_m, first, lines)

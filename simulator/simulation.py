@@ -17,7 +17,7 @@ from evac.errors import SimulationError
 from simulator import kernels
 from simulator.exit_choice import SPECIFIC_FLOW_PER_M_S, choose_exits, exit_width_m
 from simulator.floor_field import FieldStack, FloorField, FloorFieldStore, compute_floor_field
-from simulator.measurement import LineCounter
+from simulator.measurement import LineCounter, line_tiles
 from simulator.trajectory_writer import TrajectoryWriter
 from simulator.venue import Venue, build_venue
 
@@ -233,6 +233,11 @@ class Simulation:
         self._field_store = field_store
         self._stack = FieldStack()
         grid = self.venue.grid
+        self._line_tiles = line_tiles(
+            self._line_array, x_min=grid.x_min, y_min=grid.y_min,
+            x_max=grid.x_min + grid.shape[1] * grid.resolution,
+            y_max=grid.y_min + grid.shape[0] * grid.resolution,
+        )  # fmt: skip
         # Agents' centres stay in cells wholly inside the walkable area (or in an exit).
         self._movable = self.venue.movable
         self.time = 0.0
@@ -581,9 +586,12 @@ class Simulation:
         else:
             self._move_cfsm(p, alive, moving_speed, cell_start, ordered, fields)
         if self.line_counts:
-            counts = kernels.count_crossings(
-                self._before_x, self._before_y, self._x, self._y, alive, self._line_array
-            )
+            tiles = self._line_tiles
+            counts = kernels.count_crossings_near(
+                self._before_x, self._before_y, self._x, self._y, alive, self._line_array,
+                tiles.first, tiles.lines, tiles.x_min, tiles.y_min, tiles.size_m, tiles.columns,
+                tiles.rows, tiles.reach_m,
+            )  # fmt: skip
             for counter, (forward, backward) in zip(self.line_counts.values(), counts, strict=True):
                 counter.forward += int(forward)
                 counter.backward += int(backward)

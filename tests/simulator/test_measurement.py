@@ -51,3 +51,34 @@ def test_line_crossings_match_shapely(seed: int) -> None:
         counter = LineCounter(line)
         assert counter.update(before, after) == forward - backward
         assert (counter.forward, counter.backward) == (forward, backward)
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+@settings(max_examples=25, deadline=None)
+def test_line_crossings_by_tiles_count_the_same(seed: int) -> None:
+    """Counting with the lines listed per tile gives the counts of testing every move against
+    every line: short moves, moves longer than the tiles' reach, moves starting outside them,
+    no moves, lines along tile edges and across many tiles."""
+    from simulator import kernels
+    from simulator.measurement import line_tiles
+
+    rng = np.random.default_rng(seed)
+    n = 2000
+    before = rng.uniform(-5, 45, (n, 2))
+    step = rng.normal(0, 0.5, (n, 2))
+    step[::50] *= 12  # some far longer than the reach
+    step[1::7] = 0.0  # some standing
+    after = before + step
+    crossing_tiles = np.array([[8, 0, 8, 40], [0, 16, 40, 16], [3, 3, 3.5, 3.2]], dtype=float)
+    lines = np.vstack([rng.uniform(0, 40, (12, 4)), crossing_tiles])
+    tiles = line_tiles(lines, x_min=0, y_min=0, x_max=40, y_max=40, size_m=4.0, reach_m=1.0)
+    moved = np.arange(n, dtype=np.int64)
+    xy = (before[:, 0], before[:, 1], after[:, 0], after[:, 1])
+    everyone = kernels.count_crossings(*xy, moved, lines)
+    assert everyone.sum() > 0
+    near = kernels.count_crossings_near(
+        *xy, moved, lines, tiles.first, tiles.lines, tiles.x_min, tiles.y_min, tiles.size_m,
+        tiles.columns, tiles.rows, tiles.reach_m,
+    )  # fmt: skip
+    np.testing.assert_array_equal(near, everyone)
+    assert tiles.lines.size < len(lines) * tiles.columns * tiles.rows / 2  # not every line each
