@@ -120,16 +120,17 @@ def line_tiles(
     def tile(value: float, low: float, count: int) -> int:
         return min(max(math.floor((value - low) / size_m), 0), count - 1)
 
-    listed: list[list[int]] = [[] for _ in range(columns * rows)]
+    pairs: list[tuple[int, int]] = []  # (tile, line)
     for k, (ax, ay, bx, by) in enumerate(np.asarray(segments, dtype=float).reshape(-1, 4)):
         first_column = tile(min(ax, bx) - reach_m, x_min, columns)
         last_column = tile(max(ax, bx) + reach_m, x_min, columns)
-        for row in range(
-            tile(min(ay, by) - reach_m, y_min, rows), tile(max(ay, by) + reach_m, y_min, rows) + 1
-        ):
+        first_row = tile(min(ay, by) - reach_m, y_min, rows)
+        last_row = tile(max(ay, by) + reach_m, y_min, rows)
+        for row in range(first_row, last_row + 1):
             for column in range(first_column, last_column + 1):
-                listed[row * columns + column].append(k)
+                pairs.append((row * columns + column, k))
+    listed = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
     first = np.zeros(columns * rows + 1, dtype=np.int64)
-    first[1:] = np.cumsum([len(lines) for lines in listed])
-    lines = np.array([k for tile_lines in listed for k in tile_lines], dtype=np.int64)
+    first[1:] = np.cumsum(np.bincount(listed[:, 0], minlength=columns * rows))
+    lines = np.ascontiguousarray(listed[:, 1])
     return LineTiles(x_min, y_min, size_m, columns, rows, reach_m, first, lines)
