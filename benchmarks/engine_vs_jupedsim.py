@@ -19,10 +19,13 @@ import resource
 import statistics
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from shapely.geometry import Polygon, box
+
+if TYPE_CHECKING:  # imported in the worker process only: each engine's memory is its own
+    from simulator import Simulation
 
 DT = 0.05
 RADIUS = 0.2
@@ -46,7 +49,8 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_ours(agents: int, steps: int) -> dict[str, float]:
+def our_simulation(agents: int) -> Simulation:
+    """Our engine on the benchmark's square with `agents` placed, the model set as JuPedSim's."""
     from simulator import CollisionFreeSpeedModel, Simulation
 
     area, exits, positions = scenario(agents)
@@ -57,6 +61,11 @@ def run_ours(agents: int, steps: int) -> dict[str, float]:
         walkable_area=area, exits=exits, dt=DT, seed=0, resolution=0.25, parameters=same_as_jupedsim
     )
     sim.add_agents(positions=positions, desired_speed=SPEED)
+    return sim
+
+
+def run_ours(agents: int, steps: int) -> dict[str, float]:
+    sim = our_simulation(agents)
     sim.step(WARM_UP_STEPS)  # compiles the kernels (cached on disk after the first run)
     agent_steps = 0
     start = time.perf_counter()

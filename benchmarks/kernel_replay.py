@@ -56,17 +56,9 @@ def capture(step: int, run: Any) -> list[Any]:
 
 def benchmark_state(agents: int, step: int) -> list[Any]:
     """The benchmark's open square (benchmarks.engine_vs_jupedsim) at `step`."""
-    from benchmarks.engine_vs_jupedsim import DT, RADIUS, SPEED, TIME_GAP, scenario
-    from simulator import CollisionFreeSpeedModel, Simulation
+    from benchmarks.engine_vs_jupedsim import our_simulation
 
-    area, exits, positions = scenario(agents)
-    published = CollisionFreeSpeedModel(
-        time_gap_s=TIME_GAP, crowd_time_gap_s=TIME_GAP, radius_m=RADIUS, overtaking_angle_deg=1e-9
-    )
-    sim = Simulation(
-        walkable_area=area, exits=exits, dt=DT, seed=0, resolution=0.25, parameters=published
-    )
-    sim.add_agents(positions=positions, desired_speed=SPEED)
+    sim = our_simulation(agents)
     return capture(step, lambda: sim.step(step))
 
 

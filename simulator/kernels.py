@@ -1141,15 +1141,13 @@ def count_crossings(
 ) -> IntArray:  # fmt: skip
     """Crossings of each segment lines[k] = (ax, ay, bx, by) by the moves before[i] -> after[i]
     of the agents i in `moved`: (k, 0) from its left to its right (forward), (k, 1) back (see
-    `crossing`). Every move against every line: see `count_crossings_near` for many lines."""
-    out = np.zeros((lines.shape[0], 2), dtype=np.int64)
-    for m in range(moved.size):
-        i = moved[m]
-        for k in range(lines.shape[0]):
-            way = crossing(before_x[i], before_y[i], after_x[i], after_y[i], lines, k)
-            if way >= 0:
-                out[k, way] += 1
-    return out
+    `crossing`). Every move against every line (`count_crossings_near` without tiles): for many
+    lines, list them per tile."""
+    no_tiles = np.zeros(1, dtype=np.int64)
+    return count_crossings_near(
+        before_x, before_y, after_x, after_y, moved, lines, no_tiles, no_tiles, 0.0, 0.0, 1.0,
+        0, 0, 0.0,
+    )  # fmt: skip
 
 
 @njit(cache=True, error_model="numpy")
@@ -1162,7 +1160,8 @@ def count_crossings_near(
     """`count_crossings` with the lines listed per square tile (see
     `simulator.measurement.LineTiles`): a move no longer than `reach` is tested only against
     the lines of the tile it starts in (tile_lines[tile_first[t]:tile_first[t + 1]]), a longer
-    one or one from outside the tiles against every line. The same counts."""
+    one or one from outside the tiles against every line, a standing agent against none. The
+    same counts."""
     out = np.zeros((lines.shape[0], 2), dtype=np.int64)
     reach_squared = reach * reach
     for m in range(moved.size):
@@ -1176,16 +1175,11 @@ def count_crossings_near(
             (qx - px) * (qx - px) + (qy - py) * (qy - py) <= reach_squared
             and 0 <= column < tile_columns and 0 <= row < tile_rows
         )  # fmt: skip
-        if near:
-            tile = row * tile_columns + column
-            for listed in range(tile_first[tile], tile_first[tile + 1]):
-                k = tile_lines[listed]
-                way = crossing(px, py, qx, qy, lines, k)
-                if way >= 0:
-                    out[k, way] += 1
-        else:
-            for k in range(lines.shape[0]):
-                way = crossing(px, py, qx, qy, lines, k)
-                if way >= 0:
-                    out[k, way] += 1
+        tile = row * tile_columns + column
+        first, end = (tile_first[tile], tile_first[tile + 1]) if near else (0, lines.shape[0])
+        for listed in range(first, end):
+            k = tile_lines[listed] if near else listed
+            way = crossing(px, py, qx, qy, lines, k)
+            if way >= 0:
+                out[k, way] += 1
     return out
