@@ -3,7 +3,9 @@
 The simulation starts from the measured positions of the 75 participants (frame 0) in the
 experiment's geometry; both the measured and the simulated trajectories are analysed with the
 same PedPy method (N(t) at the measurement line at the bottleneck entrance). The flow is
-J = (N - 1) / (t_last - t_first) over the crossings, in persons per second.
+J = (N - 1) / (t_last - t_first) over the crossings, in persons per second. The report also
+compares how densely the crowd waits in front of the entrance while people pass it (PedPy's
+Voronoi density, and the city runs' peak local density), which is not calibrated on at all.
 
     python -m experiments.bottleneck_validation
 
@@ -26,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 
 from experiments import VALIDATION_DATA
 from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
+from simulator.measurement import max_density_per_m2
 
 WUPPERTAL = VALIDATION_DATA / "experiments" / "bottleneck_wuppertal2018"
 # Geometry of the 0.5 m entrance bottleneck in a 5.6 m corridor (shared/validation/README.md).
@@ -39,18 +42,37 @@ WUPPERTAL_AREA = shapely.from_wkt(
 WUPPERTAL_EXIT = box(-3.5, -2.0, 3.5, -1.8)
 WUPPERTAL_LINE = LineString([(0.4, 0.0), (-0.4, 0.0)])
 WUPPERTAL_RUNS = ("030_c_56_h0", "040_c_56_h-")
+# Where the crowd waits: 2 m wide and 1.5 m deep in front of the entrance, and the corridor
+# upstream of the entrance line, which the Voronoi cells are cut to (the measured heads lean over
+# the jambs and the walls by a few centimetres; PedPy needs everyone inside the area).
+WUPPERTAL_WAITING_AREA = box(-1.0, 0.2, 1.0, 1.7)
+WUPPERTAL_UPSTREAM = box(-2.8, 0.0, 2.8, 6.7)
+
+
+@dataclass(frozen=True)
+class WaitingDensity:
+    """How densely the crowd stands in front of the entrance while people pass it (from the
+    first to the last crossing of the line): the mean of PedPy's Voronoi density in
+    WUPPERTAL_WAITING_AREA, and the highest local density anyone has (people within 1 m over
+    π m²: what the city runs report as `max_density_per_m2`), both in persons/m²."""
+
+    mean_voronoi_per_m2: float
+    peak_local_per_m2: float
 
 
 @dataclass(frozen=True)
 class FlowResult:
     """Measured and simulated flow of one run; `evacuated`: the fewest simulated persons who
-    reached the exit (over the seeds)."""
+    reached the exit (over the seeds); the densities (see `WaitingDensity`; simulated: the
+    medians over the seeds) where asked for."""
 
     run: str
     measured_per_s: float
     simulated_per_s: float
     persons: int
     evacuated: int
+    measured_density: WaitingDensity | None = None
+    simulated_density: WaitingDensity | None = None
 
     @property
     def relative_error(self) -> float:
@@ -77,6 +99,40 @@ def line_flow(trajectory: pedpy.TrajectoryData, line: LineString) -> float:
     times = crossings["time"].to_numpy()
     count = int(crossings["cumulative_pedestrians"].max())
     return float((count - 1) / (times[-1] - times[0]))
+
+
+def waiting_density(trajectory: pedpy.TrajectoryData) -> WaitingDensity:
+    """`WaitingDensity` of one run's trajectories (measured or simulated alike)."""
+    n_t, _ = pedpy.compute_n_t(
+        traj_data=trajectory, measurement_line=pedpy.MeasurementLine(WUPPERTAL_LINE)
+    )
+    crossed = n_t["cumulative_pedestrians"].to_numpy()
+    if crossed.max() < 2:
+        raise ValueError("fewer than two people crossed the entrance line: no passing phase")
+    frames = n_t["frame"].to_numpy()
+    first, last = int(frames[crossed >= 1][0]), int(frames[crossed == crossed.max()][0])
+    data = trajectory.data
+    data = data[(data["frame"] >= first) & (data["frame"] <= last)]
+    peak = 0.0
+    for _, people in data.groupby("frame"):
+        peak = max(peak, max_density_per_m2(people[["x", "y"]].to_numpy(dtype=float)))
+    upstream = data[
+        shapely.contains_xy(WUPPERTAL_UPSTREAM.buffer(-0.01), data["x"], data["y"])
+    ]  # fmt: skip
+    cells = pedpy.compute_individual_voronoi_polygons(
+        traj_data=pedpy.TrajectoryData(
+            data=upstream[["id", "frame", "x", "y"]].reset_index(drop=True),
+            frame_rate=trajectory.frame_rate,
+        ),
+        walkable_area=pedpy.WalkableArea(WUPPERTAL_UPSTREAM),
+    )
+    density, _ = pedpy.compute_voronoi_density(
+        individual_voronoi_data=cells,
+        measurement_area=pedpy.MeasurementArea(WUPPERTAL_WAITING_AREA),
+    )
+    # Frames with nobody upstream have no Voronoi cells: an empty area counts as 0.
+    per_frame = density.set_index("frame")["density"].reindex(range(first, last + 1), fill_value=0)
+    return WaitingDensity(float(per_frame.mean()), peak)
 
 
 def load_experiment(run: str) -> pedpy.TrajectoryData:
@@ -111,9 +167,10 @@ def start_positions(trajectory: pedpy.TrajectoryData) -> np.ndarray:
 
 def validate(
     parameters: CollisionFreeSpeedModel, *, seeds: tuple[int, ...] = (0, 1, 2),
-    runs: tuple[str, ...] = WUPPERTAL_RUNS,
+    runs: tuple[str, ...] = WUPPERTAL_RUNS, densities: bool = False,
 ) -> list[FlowResult]:  # fmt: skip
-    """Measured and simulated (median over `seeds`) flow of each run."""
+    """Measured and simulated (median over `seeds`) flow of each run; with `densities` also
+    the waiting densities (a few seconds more per trajectory)."""
     results = []
     for run in runs:
         measured = load_experiment(run)
@@ -132,9 +189,19 @@ def validate(
                 ),
                 persons=len(start),
                 evacuated=min(o.evacuated for o in outcomes),
+                measured_density=waiting_density(measured) if densities else None,
+                simulated_density=_median_density(outcomes) if densities else None,
             )
         )
     return results
+
+
+def _median_density(outcomes: list[BottleneckRun]) -> WaitingDensity:
+    each = [waiting_density(o.trajectory) for o in outcomes]
+    return WaitingDensity(
+        float(np.median([d.mean_voronoi_per_m2 for d in each])),
+        float(np.median([d.peak_local_per_m2 for d in each])),
+    )
 
 
 def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> list[FlowResult]:
@@ -145,7 +212,7 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> 
     import matplotlib.pyplot as plt
 
     parameters = CollisionFreeSpeedModel()
-    results = validate(parameters, seeds=seeds)
+    results = validate(parameters, seeds=seeds, densities=True)
     fig, axes = plt.subplots(1, len(WUPPERTAL_RUNS), figsize=(11, 4), sharey=True)
     for ax, run in zip(axes, WUPPERTAL_RUNS, strict=True):
         measured = load_experiment(run)
@@ -186,6 +253,30 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> 
             f"{result.simulated_per_s:.3f} | {result.relative_error:+.1%} | "
             f"{result.evacuated}/{result.persons} |"
         )
+    lines += [
+        "",
+        "## How densely the crowd waits in front of the entrance (not calibrated on)",
+        "",
+        "From the first to the last crossing of the line: the mean of PedPy's Voronoi density in "
+        "the 2 m x 1.5 m area in front of the entrance (x -1..1 m, y 0.2..1.7 m; cells cut to "
+        "the corridor upstream of the line), and the highest local density anyone has (people "
+        "within 1 m over π m², the measure the city runs report as `max_density_per_m2`). "
+        "Simulated: medians over the seeds.",
+        "",
+        "| run | measured mean Voronoi (/m²) | simulated | error | measured peak local (/m²) "
+        "| simulated | error |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        measured, simulated = result.measured_density, result.simulated_density
+        assert measured is not None and simulated is not None
+        lines.append(
+            f"| {result.run} | {measured.mean_voronoi_per_m2:.2f} | "
+            f"{simulated.mean_voronoi_per_m2:.2f} | "
+            f"{simulated.mean_voronoi_per_m2 / measured.mean_voronoi_per_m2 - 1:+.0%} | "
+            f"{measured.peak_local_per_m2:.2f} | {simulated.peak_local_per_m2:.2f} | "
+            f"{simulated.peak_local_per_m2 / measured.peak_local_per_m2 - 1:+.0%} |"
+        )
     lines += ["", "![N(t)](bottleneck_wuppertal_nt.png)", "",
               "Reproduce: `.venv/bin/python -m experiments.bottleneck_validation`", ""]  # fmt: skip
     (out_dir / "bottleneck_wuppertal.md").write_text("\n".join(lines), encoding="utf-8")
@@ -199,7 +290,8 @@ def main(argv: list[str] | None = None) -> None:
     for result in write_report(target):
         print(f"{result.run}: measured {result.measured_per_s:.3f}/s, simulated "
               f"{result.simulated_per_s:.3f}/s ({result.relative_error:+.1%}), "
-              f"{result.evacuated}/{result.persons} out")  # fmt: skip
+              f"{result.evacuated}/{result.persons} out; waiting density {result.measured_density} "
+              f"measured, {result.simulated_density} simulated")  # fmt: skip
 
 
 if __name__ == "__main__":
