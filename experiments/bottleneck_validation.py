@@ -26,6 +26,7 @@ import shapely
 from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from evac.errors import EvacError
 from experiments import VALIDATION_DATA
 from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
 from simulator.measurement import max_density_per_m2
@@ -108,7 +109,7 @@ def waiting_density(trajectory: pedpy.TrajectoryData) -> WaitingDensity:
     )
     crossed = n_t["cumulative_pedestrians"].to_numpy()
     if crossed.max() < 2:
-        raise ValueError("fewer than two people crossed the entrance line: no passing phase")
+        raise EvacError("fewer than two people crossed the entrance line: no passing phase")
     frames = n_t["frame"].to_numpy()
     first, last = int(frames[crossed >= 1][0]), int(frames[crossed == crossed.max()][0])
     data = trajectory.data

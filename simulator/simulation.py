@@ -17,7 +17,7 @@ from evac.errors import SimulationError
 from simulator import kernels
 from simulator.exit_choice import SPECIFIC_FLOW_PER_M_S, choose_exits, exit_width_m
 from simulator.floor_field import FieldStack, FloorField, FloorFieldStore, compute_floor_field
-from simulator.measurement import LineCounter, line_tiles
+from simulator.measurement import LineCounter, LineTiles, line_tiles
 from simulator.trajectory_writer import TrajectoryWriter
 from simulator.venue import Venue, build_venue
 
@@ -233,11 +233,14 @@ class Simulation:
         self._field_store = field_store
         self._stack = FieldStack()
         grid = self.venue.grid
-        self._line_tiles = line_tiles(
-            self._line_array, x_min=grid.x_min, y_min=grid.y_min,
-            x_max=grid.x_min + grid.shape[1] * grid.resolution,
-            y_max=grid.y_min + grid.shape[0] * grid.resolution,
-        )  # fmt: skip
+        # Only with lines to count: over a city-sized grid the tile index alone is megabytes.
+        self._line_tiles: LineTiles | None = None
+        if self.line_counts:
+            self._line_tiles = line_tiles(
+                self._line_array, x_min=grid.x_min, y_min=grid.y_min,
+                x_max=grid.x_min + grid.shape[1] * grid.resolution,
+                y_max=grid.y_min + grid.shape[0] * grid.resolution,
+            )  # fmt: skip
         # Agents' centres stay in cells wholly inside the walkable area (or in an exit).
         self._movable = self.venue.movable
         self.time = 0.0
@@ -578,15 +581,15 @@ class Simulation:
             self._cell_columns, self._cell_rows, self._cell_start, self._cell_of, self._ordered,
         )  # fmt: skip
         cell_start, ordered = self._cell_start[: cells + 1], self._ordered[: alive.size]
-        if self.line_counts:
+        tiles = self._line_tiles
+        if tiles is not None:
             np.copyto(self._before_x, self._x)
             np.copyto(self._before_y, self._y)
         if isinstance(p, SocialForceModel):
             self._move_sfm(p, alive, moving_speed, cell_start, ordered, fields)
         else:
             self._move_cfsm(p, alive, moving_speed, cell_start, ordered, fields)
-        if self.line_counts:
-            tiles = self._line_tiles
+        if tiles is not None:
             counts = kernels.count_crossings_near(
                 self._before_x, self._before_y, self._x, self._y, alive, self._line_array,
                 tiles.first, tiles.lines, tiles.x_min, tiles.y_min, tiles.size_m, tiles.columns,
