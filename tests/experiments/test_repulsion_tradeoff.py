@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from experiments.bottleneck_validation import WUPPERTAL, WUPPERTAL_RUNS, validate
-from experiments.repulsion_tradeoff import TradeOff, WuppertalError, table
+from experiments.repulsion_tradeoff import TradeOff, WuppertalError, passing_summary, table
 from simulator import CollisionFreeSpeedModel
 
 
@@ -24,6 +24,11 @@ def _row(counterflow: tuple[float | None, ...]) -> TradeOff:
 def test_a_stuck_seed_fails_the_counterflow_check() -> None:
     assert _row((128.0, 145.0, 140.0)).counterflow_passes
     assert not _row((316.0, None, None)).counterflow_passes
+    rows = [_row((316.0, None, None)), _row((128.0, 145.0, 140.0))]
+    assert passing_summary(rows) == (
+        "Counterflow through in every seed: strength 3, range 0.1 m, 0.30 s (1 of 2 variants)."
+    )
+    assert passing_summary(rows[:1]) == "Counterflow through in every seed: none (0 of 1 variants)."
 
 
 def test_the_table_has_a_row_per_pair_with_signed_errors() -> None:
