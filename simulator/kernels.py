@@ -746,7 +746,7 @@ def chunk_velocities(
                     # On a ridge between two walls the two pushes cancel: the push fades with
                     # the slope instead of flipping its full size from side to side with every
                     # millimetre across a narrow passage's middle (which zig-zagged walkers
-                    # there, and the wall ahead halved their speed every other step). Only where
+                    # there, and the wall ahead cut every other step to a third). Only where
                     # the push is felt and the slope is measured clear of the walls' cells:
                     # never on rasters of 0.2 m and more (radii up to 0.2 m): nothing changes there.
                     push *= min(slope, 1.0)
