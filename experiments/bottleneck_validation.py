@@ -16,11 +16,13 @@ crowd time gap's calibration set (`experiments.time_gap_calibration`), 040_c_56_
 from __future__ import annotations
 
 import argparse
+import functools
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pedpy
 import shapely
 from shapely.geometry import LineString, Polygon, box
@@ -94,7 +96,18 @@ def line_flow(trajectory: pedpy.TrajectoryData, line: LineString) -> float:
     PedPy can miss a crossing whose step ends within about 1e-5 m of the line (one person in
     3 of the 49 validation runs, e.g. the step 9.985 -> 10.000008 m over a line at x = 10 m);
     who got out is therefore counted by the engine (`BottleneckRun.evacuated`), not from N(t)."""
+    return flow_of_n_t(n_t_at(trajectory, line))
+
+
+def n_t_at(trajectory: pedpy.TrajectoryData, line: LineString) -> pd.DataFrame:
+    """PedPy's N(t) at a measurement line."""
+    n_t: pd.DataFrame
     n_t, _ = pedpy.compute_n_t(traj_data=trajectory, measurement_line=pedpy.MeasurementLine(line))
+    return n_t
+
+
+def flow_of_n_t(n_t: pd.DataFrame) -> float:
+    """(N - 1) / (t_last - t_first) over the crossings of an N(t) (see `line_flow`)."""
     crossings = n_t.drop_duplicates("cumulative_pedestrians", keep="first")
     crossings = crossings[crossings["cumulative_pedestrians"] > 0]
     times = crossings["time"].to_numpy()
@@ -102,11 +115,13 @@ def line_flow(trajectory: pedpy.TrajectoryData, line: LineString) -> float:
     return float((count - 1) / (times[-1] - times[0]))
 
 
-def waiting_density(trajectory: pedpy.TrajectoryData) -> WaitingDensity:
-    """`WaitingDensity` of one run's trajectories (measured or simulated alike)."""
-    n_t, _ = pedpy.compute_n_t(
-        traj_data=trajectory, measurement_line=pedpy.MeasurementLine(WUPPERTAL_LINE)
-    )
+def waiting_density(
+    trajectory: pedpy.TrajectoryData, *, n_t: pd.DataFrame | None = None
+) -> WaitingDensity:
+    """`WaitingDensity` of one run's trajectories (measured or simulated alike); `n_t`: their
+    N(t) at WUPPERTAL_LINE where already computed."""
+    if n_t is None:
+        n_t = n_t_at(trajectory, WUPPERTAL_LINE)
     crossed = n_t["cumulative_pedestrians"].to_numpy()
     if crossed.max() < 2:
         raise EvacError("fewer than two people crossed the entrance line: no passing phase")
@@ -181,24 +196,30 @@ def validate(
                      exit_polygon=WUPPERTAL_EXIT)
             for s in seeds
         ]  # fmt: skip
+        n_ts = [n_t_at(o.trajectory, WUPPERTAL_LINE) for o in outcomes]
         results.append(
             FlowResult(
                 run=run,
                 measured_per_s=line_flow(measured, WUPPERTAL_LINE),
-                simulated_per_s=float(
-                    np.median([line_flow(o.trajectory, WUPPERTAL_LINE) for o in outcomes])
-                ),
+                simulated_per_s=float(np.median([flow_of_n_t(n_t) for n_t in n_ts])),
                 persons=len(start),
                 evacuated=min(o.evacuated for o in outcomes),
-                measured_density=waiting_density(measured) if densities else None,
-                simulated_density=_median_density(outcomes) if densities else None,
+                measured_density=measured_waiting_density(run) if densities else None,
+                simulated_density=_median_density(outcomes, n_ts) if densities else None,
             )
         )
     return results
 
 
-def _median_density(outcomes: list[BottleneckRun]) -> WaitingDensity:
-    each = [waiting_density(o.trajectory) for o in outcomes]
+@functools.cache
+def measured_waiting_density(run: str) -> WaitingDensity:
+    """`WaitingDensity` of a measured run (computed once per process: calibrations ask again
+    for every parameter set)."""
+    return waiting_density(load_experiment(run))
+
+
+def _median_density(outcomes: list[BottleneckRun], n_ts: list[pd.DataFrame]) -> WaitingDensity:
+    each = [waiting_density(o.trajectory, n_t=n_t) for o, n_t in zip(outcomes, n_ts, strict=True)]
     return WaitingDensity(
         float(np.median([d.mean_voronoi_per_m2 for d in each])),
         float(np.median([d.peak_local_per_m2 for d in each])),

@@ -21,7 +21,6 @@ writes docs/validation/repulsion_tradeoff.md.
 from __future__ import annotations
 
 import argparse
-import math
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -31,8 +30,9 @@ from pathlib import Path
 import numba
 
 from experiments.bottleneck_validation import validate
-from experiments.bottleneck_widths import CALIBRATION_SOURCE, PUBLISHED, compare
+from experiments.bottleneck_widths import compare
 from experiments.counterflow import passing_time
+from experiments.time_gap_calibration import CALIBRATION_WIDTHS, rms
 from simulator import CollisionFreeSpeedModel
 
 NEIGHBOUR_STRENGTHS = (2.0, 3.0, 4.0, 6.0, 8.0)
@@ -42,7 +42,6 @@ SEEDS = 5
 COUNTERFLOW_SEEDS = (0, 1, 2)
 COUNTERFLOW_PEOPLE = 150
 COUNTERFLOW_LIMIT_S = 400.0
-SEYFRIED_WIDTHS = tuple(row for row in PUBLISHED if row[0] == CALIBRATION_SOURCE)
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "validation"
 
 
@@ -85,15 +84,15 @@ def measure(strength: float, range_m: float, time_gap: float, *, seeds: int = SE
         assert measured is not None and simulated is not None
         density = simulated.mean_voronoi_per_m2 / measured.mean_voronoi_per_m2 - 1
         wuppertal.append(WuppertalError(result.run, result.relative_error, density))
-    widths = compare(rows=SEYFRIED_WIDTHS, parameters=parameters, seeds=seed_range)
-    rms = math.sqrt(sum(w.relative_error**2 for w in widths) / len(widths))
+    widths = compare(rows=CALIBRATION_WIDTHS, parameters=parameters, seeds=seed_range)
+    seyfried_rms = rms({f"{w.width_m} m": w.relative_error for w in widths})
     counterflow = tuple(
         passing_time(
             COUNTERFLOW_PEOPLE, seed=s, parameters=parameters, max_time_s=COUNTERFLOW_LIMIT_S
         )
         for s in COUNTERFLOW_SEEDS
     )
-    return TradeOff(strength, range_m, time_gap, tuple(wuppertal), rms, counterflow)
+    return TradeOff(strength, range_m, time_gap, tuple(wuppertal), seyfried_rms, counterflow)
 
 
 def table(rows: list[TradeOff]) -> list[str]:
