@@ -22,6 +22,10 @@ import numpy as np
 
 from simulator import kernels
 
+# Where the chunk kernel's arguments hold the velocities it writes and the crowd state it
+# updates (counted from the end: see kernels.chunk_velocities).
+OUT_VX, OUT_VY, CROWD_STATE = -6, -5, -2
+
 
 class _StopRunError(Exception):
     """Raised from inside the run once the chosen step's arguments are kept."""
@@ -77,11 +81,12 @@ def scenario_state(name: str, at_s: float) -> list[Any]:
 
 def time_kernel(args: list[Any], repeats: int) -> list[float]:
     """Thread time per agent (ns) of each of `repeats` calls of the kernel on `args`."""
-    next_chunk, ordered, out_vx, out_vy = args[0], args[2], args[-4], args[-3]
-    vx, vy = out_vx.copy(), out_vy.copy()
+    next_chunk, ordered = args[0], args[2]
+    out_vx, out_vy, crowd_state = args[OUT_VX], args[OUT_VY], args[CROWD_STATE]
+    vx, vy, crowd = out_vx.copy(), out_vy.copy(), crowd_state.copy()
     times = []
     for _ in range(repeats + 1):  # the first call compiles
-        out_vx[:], out_vy[:], next_chunk[0] = vx, vy, 0
+        out_vx[:], out_vy[:], crowd_state[:], next_chunk[0] = vx, vy, crowd, 0
         start = time.thread_time()
         kernels.chunk_velocities(*args)
         times.append((time.thread_time() - start) / ordered.size * 1e9)

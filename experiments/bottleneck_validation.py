@@ -30,7 +30,12 @@ from shapely.geometry.base import BaseGeometry
 
 from evac.errors import EvacError
 from experiments import VALIDATION_DATA
-from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
+from simulator import (
+    CollisionFreeSpeedModel,
+    Hdf5TrajectoryWriter,
+    Simulation,
+    SocialForceModel,
+)
 from simulator.measurement import max_density_per_m2
 
 WUPPERTAL = VALIDATION_DATA / "experiments" / "bottleneck_wuppertal2018"
@@ -160,13 +165,14 @@ def load_experiment(run: str) -> pedpy.TrajectoryData:
 
 
 def simulate(
-    start: np.ndarray, *, parameters: CollisionFreeSpeedModel, seed: int, area: BaseGeometry,
-    exit_polygon: Polygon, max_time_s: float = 240.0,
+    start: np.ndarray, *, parameters: CollisionFreeSpeedModel | SocialForceModel, seed: int,
+    area: BaseGeometry, exit_polygon: Polygon, max_time_s: float = 240.0,
 ) -> BottleneckRun:  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "run.h5"
         sim = Simulation(
             walkable_area=area, exits=[exit_polygon], seed=seed, resolution=0.05,
+            model="sfm" if isinstance(parameters, SocialForceModel) else "cfsm",
             parameters=parameters, trajectory_writer=Hdf5TrajectoryWriter(path, every_nth_frame=1),
         )  # fmt: skip
         sim.add_agents(positions=start)

@@ -9,7 +9,9 @@ not the experiments' own plans: a holding room 6 m deep and 8 m wide, an approac
 bottleneck 2 m long, 3 m behind it. People start spread over the holding room; the flow is
 (N - 1) / (t_last - t_first) at the bottleneck entrance (PedPy N(t)), median of the seeds.
 Seyfried's five widths are part of the crowd time gap's calibration set
-(`experiments.time_gap_calibration`); Liddle's eight are validation only.
+(`experiments.time_gap_calibration`); Liddle's eight are validation only. The social force model
+(`model="sfm"`, Helbing et al. 2000's constants, not calibrated) runs the same cases beside it
+for comparison.
 
     python -m experiments.bottleneck_widths [--seeds 0 1 2]
 """
@@ -27,7 +29,7 @@ from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from experiments.bottleneck_validation import line_flow, simulate
-from simulator import CollisionFreeSpeedModel
+from simulator import CollisionFreeSpeedModel, SocialForceModel
 
 HOLDING = box(0.0, 0.0, 6.0, 8.0)
 BOTTLENECK_START_M = 10.0
@@ -88,7 +90,7 @@ def start_positions(persons: int, seed: int) -> np.ndarray:
 def compare(
     *, seeds: tuple[int, ...] = (0, 1, 2),
     rows: tuple[tuple[str, int, float, float], ...] = PUBLISHED,
-    parameters: CollisionFreeSpeedModel | None = None,
+    parameters: CollisionFreeSpeedModel | SocialForceModel | None = None,
 ) -> list[WidthFlow]:  # fmt: skip
     parameters = parameters or CollisionFreeSpeedModel()
     results = []
@@ -117,6 +119,7 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2)) -> list[W
     import matplotlib.pyplot as plt
 
     results = compare(seeds=seeds)
+    social_force = compare(seeds=seeds, parameters=SocialForceModel())
     fig, ax = plt.subplots(figsize=(6, 4))
     for source, marker in (("Seyfried 2009", "o"), ("Liddle 2011", "s")):
         mine = [r for r in results if r.source == source]
@@ -139,14 +142,15 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2)) -> list[W
         f"Model: defaults (CFSM, {CollisionFreeSpeedModel().time_gaps_text}). Seeds {list(seeds)}.",
         "",
         "| source | role | persons | width (m) | published J (1/s) | simulated J (1/s) | error | "
-        "out (fewest of the seeds) |",
-        "|---|---|---|---|---|---|---|---|",
+        "out (fewest of the seeds) | social force model J (1/s) | its error |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in results:
+    for r, sfm in zip(results, social_force, strict=True):
         role = "calibration" if r.source == CALIBRATION_SOURCE else "validation"
         lines.append(
             f"| {r.source} | {role} | {r.persons} | {r.width_m:.1f} | {r.published_per_s:.2f} | "
-            f"{r.simulated_per_s:.2f} | {r.relative_error:+.0%} | {r.evacuated}/{r.persons} |"
+            f"{r.simulated_per_s:.2f} | {r.relative_error:+.0%} | {r.evacuated}/{r.persons} | "
+            f"{sfm.simulated_per_s:.2f} | {sfm.relative_error:+.0%} |"
         )
     validation = [r.relative_error for r in results if r.source != CALIBRATION_SOURCE]
     lines += [
@@ -154,7 +158,9 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2)) -> list[W
         f"Errors from {min(errors):+.0%} to {max(errors):+.0%} (median "
         f"{statistics.median(errors):+.0%}); within 20 % at {sum(abs(e) <= 0.2 for e in errors)} "
         f"of {len(errors)} widths. Validation widths only: {min(validation):+.0%} to "
-        f"{max(validation):+.0%}.",
+        f"{max(validation):+.0%}. The social force model, not calibrated: "
+        f"{min(r.relative_error for r in social_force):+.0%} to "
+        f"{max(r.relative_error for r in social_force):+.0%}.",
         "",
         "![J(b)](bottleneck_widths.png)",
         "",

@@ -13,7 +13,7 @@ gap:
 Every other parameter keeps its default.
 
     python -m experiments.repulsion_tradeoff [--strengths 2 3 4 6 8] [--ranges 0.05 0.1]
-        [--time-gaps 0.30 0.35] [--seeds 5] [--processes 2]
+        [--time-gaps 0.30 0.36] [--seeds 5] [--processes 2]
 
 writes docs/validation/repulsion_tradeoff.md.
 """
@@ -37,7 +37,7 @@ from simulator import CollisionFreeSpeedModel
 
 NEIGHBOUR_STRENGTHS = (2.0, 3.0, 4.0, 6.0, 8.0)
 NEIGHBOUR_RANGES_M = (0.05, 0.1)
-TIME_GAPS_S = (0.30, 0.35)
+TIME_GAPS_S = (0.30, 0.36)
 SEEDS = 5
 COUNTERFLOW_SEEDS = (0, 1, 2)
 COUNTERFLOW_PEOPLE = 150

@@ -295,6 +295,24 @@ def wall_normal(wall_distance: npt.NDArray[np.float32], x: float, y: float, x_mi
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def ridge_fade(clearance: float, radius: float, slope: float, felt_within: float,
+               resolution: float) -> float:  # fmt: skip
+    """The factor on a wall's push along `wall_normal`: its slope where the push is felt (the
+    body's free distance, `clearance` - `radius`, under `felt_within`) and the slope is
+    measured clear of the walls' cells (`clearance` above 1.5 cells), else 1.
+
+    On a ridge between two walls (a narrow passage's middle, the axis of a narrow door's mouth)
+    the nearest wall changes side and the two pushes cancel in part; the unit normal instead
+    flips its full size across the middle with every millimetre, or, in a door's mouth, turns
+    the corners' sideways pushes, which cancel, into one straight back. Scaled by the slope the
+    push fades there as the pushes' sum does. Never on rasters of 0.2 m and more for radii up
+    to 0.2 m (the condition cannot hold there): nothing changes on the city's rasters."""
+    if clearance - radius < felt_within and clearance > 1.5 * resolution:
+        return min(slope, 1.0)
+    return 1.0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def cell_float(stack: npt.NDArray[np.float32], slot: int, x: float, y: float, x_min: float,
                y_min: float, resolution: float) -> float:  # fmt: skip
     """The value of the cell holding (x, y) (clamped to the grid) in `slot` of a stack of
@@ -415,7 +433,7 @@ def cfsm_velocities(
     neighbour_range: float, wall_strength: float, wall_range: float, evasion_strength: float,
     evasion_range: float, turn_fraction: float, overtake_angle: float, out_vx: FloatArray,
     out_vy: FloatArray, chunk_count: int,
-    gathered: FloatArray, gathered_field: IntArray,
+    gathered: FloatArray, gathered_field: IntArray, crowd_state: FloatArray, crowd_release: float,
 ) -> None:  # fmt: skip
     """Collision-free speed model (Tordeux, Chraibi & Seyfried 2016).
 
@@ -437,7 +455,12 @@ def cfsm_velocities(
     between. In a crowd the lanes interleave and people close up behind the one ahead; in single
     file they keep about a second (Seyfried et al. 2005). One T cannot fit both: 0.35 s makes
     RiMEA 16's single file about twice too fast, 1 s passes a third too few through bottlenecks.
-    Equal values: the published model.
+    Equal values: the published model. Who leaves a crowd keeps its gap for a while: the crowd
+    share (beside / BESIDE_FOR_CROWD, at most 1) is at least the one of the last step less
+    `crowd_release` (dt over the memory time), kept per agent in `crowd_state` (indexed by id;
+    0 for newcomers). Without this memory whoever stepped out of the crowd into a narrow door's
+    passage, with nobody beside any more, fell back to the single file's second there and held
+    up everyone behind (Wuppertal's 0.5 m entrance passed 15 % too few).
 
     Evasion (our addition, for counterflow): someone coming the other way ahead, within
     `evasion_range`, one's search reach and one's lane, makes one step aside, by
@@ -486,6 +509,7 @@ def cfsm_velocities(
             wall_strength, wall_range, evasion_strength, evasion_range, turn_fraction,
             overtake_angle, turns, largest_radius, out_vx, out_vy,
             np.empty(_NEIGHBOUR_BUFFER, dtype=np.int64), np.empty((4, _NEIGHBOUR_BUFFER)),
+            crowd_state, crowd_release,
         )  # fmt: skip
 
     others = [_thread_pool(threads - 1).submit(work) for _ in range(1, threads)]
@@ -642,13 +666,14 @@ def chunk_velocities(
     wall_strength: float, wall_range: float,
     evasion_strength: float, evasion_range: float, turn_fraction: float, overtake_angle: float,
     turns: FloatArray, largest_radius: float, out_vx: FloatArray, out_vy: FloatArray,
-    buffer: IntArray, buffer_values: FloatArray,
+    buffer: IntArray, buffer_values: FloatArray, crowd_state: FloatArray, crowd_release: float,
 ) -> None:  # fmt: skip
     """`cfsm_velocities` for chunks of `per_chunk` agents of `ordered`, each taken by counting
     up `next_chunk[0]` (shared by the threads: whoever is free takes the next chunk), from the
     state gathered in cell order (see `gather_in_cell_order`; sf: the field of each). `turns`:
     see `overtaking_turns`; `buffer` and the 4 rows of `buffer_values`: work space for the
-    neighbours of one agent (_NEIGHBOUR_BUFFER long)."""
+    neighbours of one agent (_NEIGHBOUR_BUFFER long); `crowd_state`, `crowd_release`: see
+    `cfsm_velocities`."""
     push_reach = REPULSION_CUTOFF_RANGES * neighbour_range
     push_floor = math.exp(-REPULSION_CUTOFF_RANGES)
     inverse_range = 1.0 / neighbour_range
@@ -705,7 +730,11 @@ def chunk_velocities(
                         buffer_distance, buffer_contact,
                     )  # fmt: skip
                     beside = count_beside(found, buffer_dx, buffer_dy, desired_x, desired_y)
-                crowd = min(1.0, beside / BESIDE_FOR_CROWD)
+                # The crowd's gap is kept for a while after the crowd round one thins: without
+                # this, whoever stepped out of the crowd into a door's passage fell back to the
+                # single file's gap there (see cfsm_velocities).
+                crowd = max(min(1.0, beside / BESIDE_FOR_CROWD), crowd_state[who] - crowd_release)
+                crowd_state[who] = crowd
                 own_time_gap = time_gap + (crowd_time_gap - time_gap) * crowd
             # Repulsion, without branches so that the loop vectorises.
             push_x = 0.0
@@ -742,14 +771,9 @@ def chunk_velocities(
                     wall_distance, xi, yi, grid_x_min, grid_y_min, resolution
                 )
                 push = wall_strength * math.exp((ri - clearance) / wall_range)
-                if clearance - ri < 5 * wall_range and clearance > 1.5 * resolution:
-                    # On a ridge between two walls the two pushes cancel: the push fades with
-                    # the slope instead of flipping its full size from side to side with every
-                    # millimetre across a narrow passage's middle (which zig-zagged walkers
-                    # there, and the wall ahead cut every other step to a third). Only where
-                    # the push is felt and the slope is measured clear of the walls' cells:
-                    # never on rasters of 0.2 m and more (radii up to 0.2 m): nothing changes there.
-                    push *= min(slope, 1.0)
+                # Without the fade walkers zig-zagged through passages narrower than about
+                # 0.55 m, and the wall ahead cut every other step to a third.
+                push *= ridge_fade(clearance, ri, slope, 5 * wall_range, resolution)
                 ex += push * wx
                 ey += push * wy
             norm = length(ex, ey)
@@ -1085,7 +1109,7 @@ def sfm_accelerations(
                 ay += push * ny_
         clearance = sample(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
         if clearance < reach:
-            nx_, ny_, _ = wall_normal(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
+            nx_, ny_, slope = wall_normal(wall_distance, xi, yi, grid_x_min, grid_y_min, resolution)
             if nx_ != 0.0 or ny_ != 0.0:
                 overlap = ri - clearance
                 push = strength * math.exp(overlap / range_m)
@@ -1095,6 +1119,9 @@ def sfm_accelerations(
                     slip = vx[i] * tx + vy[i] * ty
                     ax -= friction * overlap * slip * tx
                     ay -= friction * overlap * slip * ty
+                # Without the fade a lone walker stopped in front of any opening narrower than
+                # about 0.78 m: on the mouth's axis the unit normal pointed straight back.
+                push *= ridge_fade(clearance, ri, slope, 5 * range_m, resolution)
                 ax += push * nx_
                 ay += push * ny_
         out_ax[i] = ax

@@ -102,6 +102,7 @@ def test_cfsm_kernel_matches_the_reference() -> None:
         wall_distance, 0.0, 0.0, 0.2,
         1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, 0.0, vx, vy, 3,
         np.full((5, 2 * n), np.nan), np.full(2 * n, -7, np.int64),  # longer work space: fine
+        np.zeros(n), 1.0,
     )  # fmt: skip
     # Each agent looks as far as its headway (1.3 m/s x 1 s) plus both bodies, and a little.
     reach = 1.3 * 1.0 + 0.2 + 0.2 + 0.01
@@ -135,10 +136,41 @@ def test_cfsm_kernel_keeps_the_crowd_time_gap_with_people_beside(
         0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
         np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
         1.0, 0.5, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, 0.0, vx, vy, 3,
-        np.empty((5, n)), np.empty(n, np.int64),
+        np.empty((5, n)), np.empty(n, np.int64), np.zeros(n), 1.0,
     )  # fmt: skip
     assert vy[0] == pytest.approx(0.0, abs=1e-12)
     assert vx[0] == pytest.approx(0.4 / time_gap, rel=1e-12)
+
+
+def test_cfsm_kernel_keeps_the_crowds_time_gap_for_a_while_after_the_crowd_thins() -> None:
+    """The walker of the test above, with two beside it, keeps the crowd's gap (0.5 s); in the
+    next steps nobody is beside any more, and its crowd share falls by the release (a quarter
+    here: dt over a memory of 4 steps) each step: a gap of 0.625 s, then 0.75 s, and back at
+    the single file's 1 s after four steps."""
+    crowd_state = np.zeros(2)
+    gaps = []
+    for step in range(6):
+        beside = [(5.0, 6.05), (5.0, 3.95)] if step == 0 else []
+        x = np.array([5.0, 5.8] + [p[0] for p in beside])
+        y = np.array([5.0, 5.0] + [p[1] for p in beside])
+        n = x.size
+        cell_start, ordered = kernels.build_cell_list(
+            x, y, np.arange(n, dtype=np.int64), 0.0, 0.0, 2.0, 6, 5
+        )
+        shape = (1, 60, 60)
+        direction_x, direction_y = np.ones(shape, np.float32), np.zeros(shape, np.float32)
+        vx, vy = np.zeros(n), np.zeros(n)
+        state = np.concatenate([crowd_state, np.zeros(n - 2)])
+        kernels.cfsm_velocities(
+            x, y, np.full(n, 0.2), np.full(n, 1.3), np.zeros(n, np.int64), cell_start, ordered,
+            0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
+            np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
+            1.0, 0.5, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, 0.0, vx, vy, 3,
+            np.empty((5, n)), np.empty(n, np.int64), state, 0.25,
+        )  # fmt: skip
+        crowd_state = state[:2]
+        gaps.append(0.4 / vx[0])
+    assert gaps == pytest.approx([0.5, 0.625, 0.75, 0.875, 1.0, 1.0], rel=1e-12)
 
 
 def _follow(ahead_speed: float, overtake_angle: float) -> tuple[float, float]:
@@ -155,7 +187,7 @@ def _follow(ahead_speed: float, overtake_angle: float) -> tuple[float, float]:
         0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
         np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
         1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1.0, overtake_angle, vx, vy, 3,
-        np.empty((5, 2)), np.empty(2, np.int64),
+        np.empty((5, 2)), np.empty(2, np.int64), np.zeros(2), 1.0,
     )  # fmt: skip
     return math.degrees(math.atan2(vy[0], vx[0])), math.hypot(vx[0], vy[0])
 
@@ -186,7 +218,7 @@ def test_cfsm_kernel_turns_gradually_from_last_heading() -> None:
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
             1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, fraction, 0.0, vx, vy, 3,
-            np.empty((5, 1)), np.empty(1, np.int64),
+            np.empty((5, 1)), np.empty(1, np.int64), np.zeros(1), 1.0,
         )  # fmt: skip
         assert math.hypot(vx[0], vy[0]) == pytest.approx(1.3)  # nobody ahead: full speed
         headings.append(math.degrees(math.atan2(vy[0], vx[0])))
@@ -274,7 +306,7 @@ def lone_walker_turns(previous: tuple[float, float], steps: int) -> list[float]:
             0.0, 0.0, 2.0, 6, 5, direction_x, direction_y, np.zeros(shape, np.float32),
             np.full(shape[1:], 50.0, np.float32), 0.0, 0.0, 0.2,
             1.0, 1.0, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 1 / 3, 0.0, vx, vy, 3,
-            np.empty((5, 1)), np.empty(1, np.int64),
+            np.empty((5, 1)), np.empty(1, np.int64), np.zeros(1), 1.0,
         )  # fmt: skip
         headings.append(math.degrees(math.atan2(vy[0], vx[0])))
     return headings
@@ -335,7 +367,7 @@ kernels.cfsm_velocities(
     x, y, rng.uniform(0.15, 0.25, n), rng.uniform(0.9, 1.6, n), np.zeros(n, np.int64),
     cell_start, ordered, 0.0, 0.0, 2.0, 15, 5, direction_x, direction_y, travel_time,
     wall_distance, 0.0, 0.0, 0.2, 1.0, 0.4, 8.0, 0.1, 5.0, 0.02, 0.6, 2.0, 0.5, 0.35, vx, vy, 16,
-    np.empty((5, n)), np.empty(n, np.int64),
+    np.empty((5, n)), np.empty(n, np.int64), np.zeros(n), 0.05,
 )
 print(vx.tobytes().hex() + vy.tobytes().hex())
 """

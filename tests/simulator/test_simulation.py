@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import shapely
 from shapely.geometry import Point, Polygon, box
 
 from evac.errors import SimulationError
+from experiments.bottleneck_widths import BOTTLENECK_START_M, geometry
+from experiments.bottleneck_widths import start_positions as bottleneck_start_positions
 from experiments.rimea import rimea_6_geometry, rimea_9_geometry
-from simulator import Simulation
+from simulator import CollisionFreeSpeedModel, Simulation
 from simulator.simulation import turn_fraction
 
 
@@ -170,25 +174,80 @@ def test_no_deadlock_at_a_narrow_square_edged_door(width: float) -> None:
         assert sim.agent_count == 0, f"seed {seed}: {sim.agent_count} left"
 
 
+def seconds_for_a_metre_in_a_passage(width: float, *, model: str) -> float:
+    """How long a lone walker (1.3 m/s) who comes in 0.6 m off the middle of a 2 m long
+    passage `width` wide takes for its second metre (infinite if it never gets through)."""
+    area = shapely.union_all(
+        [box(0, 0, 10, 8), box(9.99, 4 - width / 2, 12.01, 4 + width / 2), box(12, 0, 15, 8)]
+    )
+    sim = Simulation(
+        walkable_area=area, exits=[box(14.8, 0, 15, 8)], seed=0, resolution=0.05, model=model
+    )
+    sim.add_agents(positions=[[6.0, 4.6]], desired_speed=1.3)
+    times = {10.5: math.inf, 11.5: math.inf}
+    while sim.agent_count and sim.time < 30:
+        sim.step()
+        x = sim.positions[0, 0] if sim.agent_count else np.inf
+        for mark in times:
+            if x >= mark and times[mark] == math.inf:
+                times[mark] = sim.time
+    return times[11.5] - times[10.5]
+
+
 @pytest.mark.parametrize("width", [0.4, 0.5])
 def test_a_lone_walker_keeps_its_speed_in_a_passage_narrower_than_two_bodies(width: float) -> None:
     """Someone who comes in off the middle of a 2 m long passage walks through it at full
     speed. The wall push used to flip its full size from side to side across the passage's
     middle: the walker zig-zagged, and the wall ahead cut every other step to a third
     (a metre took 1.15 s at 0.5 m and 7 s at 0.4 m instead of 0.77 s)."""
-    area = shapely.union_all(
-        [box(0, 0, 10, 8), box(9.99, 4 - width / 2, 12.01, 4 + width / 2), box(12, 0, 15, 8)]
-    )
-    sim = Simulation(walkable_area=area, exits=[box(14.8, 0, 15, 8)], seed=0, resolution=0.05)
-    sim.add_agents(positions=[[6.0, 4.6]], desired_speed=1.3)
-    times = {}
-    while sim.agent_count and sim.time < 30:
+    assert seconds_for_a_metre_in_a_passage(width, model="cfsm") < 1.0 / (0.95 * 1.3)
+
+
+def median_headway_in_a_narrow_passage(parameters: CollisionFreeSpeedModel, seed: int) -> float:
+    """Median time between two people crossing a line 1 m into a 0.5 m wide, 2 m long
+    passage that 60 people leave a room through (JuPedSim's model of the Jülich set-up)."""
+    area, exit_polygon, _ = geometry(0.5)
+    sim = Simulation(
+        walkable_area=area, exits=[exit_polygon], seed=seed, resolution=0.05,
+        parameters=parameters,
+    )  # fmt: skip
+    ids = sim.add_agents(positions=bottleneck_start_positions(60, seed))
+    line_x = BOTTLENECK_START_M + 1.0
+    crossed = np.full(ids.size, np.nan)
+    while sim.agent_count and sim.time < 200:
         sim.step()
-        x = sim.positions[0, 0] if sim.agent_count else np.inf
-        for mark in (10.5, 11.5):
-            if x >= mark and mark not in times:
-                times[mark] = sim.time
-    assert times[11.5] - times[10.5] < 1.0 / (0.95 * 1.3)
+        inside = sim.ids
+        ahead = inside[(sim.positions[:, 0] >= line_x) & np.isnan(crossed[inside])]
+        crossed[ahead] = sim.time
+    assert np.isfinite(crossed).all()
+    return float(np.median(np.diff(np.sort(crossed))))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_who_steps_out_of_a_crowd_into_a_narrow_passage_keeps_the_crowds_time_gap(
+    seed: int,
+) -> None:
+    """In a passage one body wide nobody walks beside anyone: without the crowd memory people
+    who had just left the crowd fell back to the single file's 1 s there and held up everyone
+    behind (median 1.15-1.2 s between followers, seeds 0-2; with it 1.0-1.05 s)."""
+    forgetting = CollisionFreeSpeedModel(crowd_memory_s=1e-3)
+    assert (
+        median_headway_in_a_narrow_passage(CollisionFreeSpeedModel(), seed)
+        < median_headway_in_a_narrow_passage(forgetting, seed) - 0.08
+    )
+
+
+@pytest.mark.parametrize("width", [0.6, 0.7])
+def test_a_lone_social_force_walker_gets_through_an_opening_narrower_than_its_wall_reach(
+    width: float,
+) -> None:
+    """With the social force model's wall constants (Helbing et al. 2000) the one wall's push
+    at 0.39 m, on the axis of an opening's mouth, matches the drive; the unit normal there
+    pointed straight back (the two corners' sideways pushes, which cancel, turned into one
+    back), so a lone walker stopped in front of any opening narrower than about 0.78 m. The
+    push now fades with the distance field's slope (the pushes' sum): through at almost full
+    speed."""
+    assert seconds_for_a_metre_in_a_passage(width, model="sfm") < 1.0 / (0.85 * 1.3)
 
 
 def test_social_force_model_rimea_1_and_6() -> None:
