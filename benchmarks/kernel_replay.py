@@ -11,6 +11,7 @@ Steadier than whole runs on a shared machine, and the state to profile instructi
 from __future__ import annotations
 
 import argparse
+import inspect
 import statistics
 import time
 from pathlib import Path
@@ -23,8 +24,11 @@ import numpy as np
 from simulator import kernels
 
 # Where the chunk kernel's arguments hold the velocities it writes and the crowd state it
-# updates (counted from the end: see kernels.chunk_velocities).
-OUT_VX, OUT_VY, CROWD_STATE = -6, -5, -2
+# updates, and the chunk counter and agents it reads, taken from its signature by name.
+_ARGUMENTS = list(inspect.signature(kernels.chunk_velocities.py_func).parameters)
+NEXT_CHUNK, ORDERED, OUT_VX, OUT_VY, CROWD_STATE = (
+    _ARGUMENTS.index(name) for name in ("next_chunk", "ordered", "out_vx", "out_vy", "crowd_state")
+)
 
 
 class _StopRunError(Exception):
@@ -81,7 +85,7 @@ def scenario_state(name: str, at_s: float) -> list[Any]:
 
 def time_kernel(args: list[Any], repeats: int) -> list[float]:
     """Thread time per agent (ns) of each of `repeats` calls of the kernel on `args`."""
-    next_chunk, ordered = args[0], args[2]
+    next_chunk, ordered = args[NEXT_CHUNK], args[ORDERED]
     out_vx, out_vy, crowd_state = args[OUT_VX], args[OUT_VY], args[CROWD_STATE]
     vx, vy, crowd = out_vx.copy(), out_vy.copy(), crowd_state.copy()
     times = []
@@ -108,8 +112,8 @@ def main(argv: list[str] | None = None) -> None:
         state, label = benchmark_state(args.agents, args.step), "the benchmark's open square"
     times = time_kernel(state, args.repeats)
     print(
-        f"{label}: {state[2].size} agents, kernel {statistics.median(times):.0f} ns per agent "
-        f"(median of {args.repeats}, min {min(times):.0f}; one thread)"
+        f"{label}: {state[ORDERED].size} agents, kernel {statistics.median(times):.0f} ns per "
+        f"agent (median of {args.repeats}, min {min(times):.0f}; one thread)"
     )
 
 

@@ -305,8 +305,10 @@ def ridge_fade(clearance: float, radius: float, slope: float, felt_within: float
     the nearest wall changes side and the two pushes cancel in part; the unit normal instead
     flips its full size across the middle with every millimetre, or, in a door's mouth, turns
     the corners' sideways pushes, which cancel, into one straight back. Scaled by the slope the
-    push fades there as the pushes' sum does. Never on rasters of 0.2 m and more for radii up
-    to 0.2 m (the condition cannot hold there): nothing changes on the city's rasters."""
+    push fades there as the pushes' sum does. The condition cannot hold where 1.5 cells reach
+    beyond `radius` + `felt_within`: for the speed model (0.1 m) on rasters of 0.2 m and more,
+    for the social force model (0.4 m) on the city's 0.5 m (radii up to 0.2 m): nothing changes
+    on the city's rasters."""
     if clearance - radius < felt_within and clearance > 1.5 * resolution:
         return min(slope, 1.0)
     return 1.0

@@ -12,7 +12,7 @@ def test_replay_repeats_the_captured_steps_velocities_and_puts_the_kernel_back()
     original = kernels.chunk_velocities
     state = kernel_replay.benchmark_state(400, 3)
     assert kernels.chunk_velocities is original
-    assert state[2].size == 400  # everyone still inside the square at step 3
+    assert state[kernel_replay.ORDERED].size == 400  # everyone still inside the square at step 3
     times = kernel_replay.time_kernel(state, 3)
     velocities = (kernel_replay.OUT_VX, kernel_replay.OUT_VY)
     first = np.stack([state[k].copy() for k in velocities])
