@@ -20,7 +20,6 @@ simulated (density, speed) point is also compared with the spread of the measure
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,9 +38,9 @@ from scipy.spatial import cKDTree
 from shapely.geometry import box
 
 from experiments import VALIDATION_DATA
-from experiments.inflow_replay import load_tracked, replay_entries
+from experiments.inflow_replay import load_tracked, replay_run
 from experiments.measured_diagrams import speed_band
-from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
+from simulator import CollisionFreeSpeedModel
 
 RUN = "bi_corr_400_b_03"
 FIGURE = "bidirectional_bfr.png"
@@ -166,29 +165,19 @@ class Replay:
 def simulate(measured: pedpy.TrajectoryData, *, seed: int) -> Replay:
     """Replay the measured inflow from both ends, everyone bound for its own far end."""
     people = entries(measured)
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "run.h5"
-        # Everyone is assigned an exit, so no exit choice rule applies.
-        sim = Simulation(
-            walkable_area=AREA, exits=list(EXITS), dt=1 / (FPS * STEPS_PER_FRAME), seed=seed,
-            resolution=0.05,
-            trajectory_writer=Hdf5TrajectoryWriter(path, every_nth_frame=STEPS_PER_FRAME),
-        )  # fmt: skip
-        exits = people["exit"].to_numpy(dtype=np.int64)
-        added, waited = replay_entries(
-            sim, frames=people["frame"].to_numpy(dtype=np.int64),
-            positions=people[["x", "y"]].to_numpy(dtype=np.float64), exits=exits,
-            steps_per_frame=STEPS_PER_FRAME,
-            until_frame=int(measured.data["frame"].max()) + EXTRA_FRAMES,
-        )  # fmt: skip
-        sim.close()
-        return Replay(
-            trajectory=pedpy.load_trajectory_from_ped_data_archive_hdf5(trajectory_file=path),
-            wanted=exits[added],
-            used=sim.exits_used,
-            exit_times=sim.exit_times,
-            entry_waits_s=waited / FPS,
-        )
+    exits = people["exit"].to_numpy(dtype=np.int64)
+    # Everyone is assigned an exit, so no exit choice rule applies.
+    run = replay_run(
+        people, walkable_area=AREA, exits=list(EXITS), fps=FPS, steps_per_frame=STEPS_PER_FRAME,
+        until_frame=int(measured.data["frame"].max()) + EXTRA_FRAMES, seed=seed, exit_of=exits,
+    )  # fmt: skip
+    return Replay(
+        trajectory=run.trajectory,
+        wanted=exits[run.added],
+        used=run.simulation.exits_used,
+        exit_times=run.simulation.exit_times,
+        entry_waits_s=run.waited / FPS,
+    )
 
 
 def transit_times(trajectory: pedpy.TrajectoryData) -> pd.Series:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,9 +38,9 @@ import shapely
 from shapely.geometry import box
 
 from experiments import VALIDATION_DATA
-from experiments.inflow_replay import replay_entries
+from experiments.inflow_replay import replay_run
 from experiments.measured_diagrams import speed_band
-from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
+from simulator import CollisionFreeSpeedModel
 
 CORNER = VALIDATION_DATA / "experiments" / "corner"
 DIAGRAM_CORNER_2_4M = VALIDATION_DATA / "fundamental_diagrams" / "4test_EO" / "data"
@@ -105,21 +104,12 @@ def simulate(
     """Replay the measured inflow; returns the simulated trajectories (16 fps, frames as the
     measured ones) and how many entered."""
     first = measured.data.sort_values("frame").groupby("id").first().sort_values("frame")
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "run.h5"
-        sim = Simulation(
-            walkable_area=AREA, exits=[EXIT], dt=1 / (FPS * STEPS_PER_FRAME), seed=seed,
-            resolution=0.05, parameters=parameters,
-            trajectory_writer=Hdf5TrajectoryWriter(path, every_nth_frame=STEPS_PER_FRAME),
-        )  # fmt: skip
-        added, _ = replay_entries(
-            sim, frames=first["frame"].to_numpy(dtype=np.int64),
-            positions=first[["x", "y"]].to_numpy(dtype=np.float64), exits=None,
-            steps_per_frame=STEPS_PER_FRAME,
-            until_frame=int(measured.data["frame"].max()) + EXTRA_FRAMES,
-        )  # fmt: skip
-        sim.close()
-        return pedpy.load_trajectory_from_ped_data_archive_hdf5(trajectory_file=path), added.size
+    run = replay_run(
+        first, walkable_area=AREA, exits=[EXIT], fps=FPS, steps_per_frame=STEPS_PER_FRAME,
+        until_frame=int(measured.data["frame"].max()) + EXTRA_FRAMES, seed=seed,
+        parameters=parameters,
+    )  # fmt: skip
+    return run.trajectory, run.added.size
 
 
 def times_round(data: pd.DataFrame) -> pd.Series:

@@ -19,7 +19,6 @@ at free flow (UNI_CORR_500_01, about 0.3 persons/m²), never in the 1.8 m runs c
 from __future__ import annotations
 
 import functools
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +30,9 @@ import shapely
 from shapely.geometry import box
 
 from experiments import VALIDATION_DATA
-from experiments.inflow_replay import load_tracked, replay_entries
+from experiments.inflow_replay import load_tracked, replay_run
 from experiments.measured_diagrams import speed_band
-from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
+from simulator import CollisionFreeSpeedModel
 from simulator.simulation import normal_speeds
 
 CORRIDOR = VALIDATION_DATA / "experiments" / "uni_directional_corridor"
@@ -104,22 +103,17 @@ def simulate_run(
     if free_speeds is not None:
         mean, sd = free_speeds
         desired = normal_speeds(np.random.default_rng(seed), len(first), mean=mean, sd=sd)
-    steps_per_frame = 5  # dt = 1 / (16 * 5) s
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "run.h5"
-        sim = Simulation(
-            walkable_area=AREA, exits=[EXIT], dt=1 / (FPS * steps_per_frame), seed=seed,
-            resolution=0.05, parameters=parameters,
-            trajectory_writer=Hdf5TrajectoryWriter(path, every_nth_frame=steps_per_frame),
-        )  # fmt: skip
-        replay_entries(
-            sim, frames=first["frame"].to_numpy(dtype=np.int64),
-            positions=first[["x", "y"]].to_numpy(dtype=np.float64), exits=None,
-            steps_per_frame=steps_per_frame, until_frame=int(measured.data["frame"].max()) + 400,
-            desired_speeds=desired,
-        )  # fmt: skip
-        sim.close()
-        return pedpy.load_trajectory_from_ped_data_archive_hdf5(trajectory_file=path)
+    return replay_run(
+        first,
+        walkable_area=AREA,
+        exits=[EXIT],
+        fps=FPS,
+        steps_per_frame=5,  # dt = 1 / 80 s
+        until_frame=int(measured.data["frame"].max()) + 400,
+        seed=seed,
+        desired_speeds=desired,
+        parameters=parameters,
+    ).trajectory
 
 
 def frame_points(

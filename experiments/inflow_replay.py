@@ -3,13 +3,17 @@ experiment first saw them (shared by the corridor validations)."""
 
 from __future__ import annotations
 
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pedpy
+from shapely.geometry.base import BaseGeometry
 
-from simulator import Simulation
+from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
 
 # An entry waits while someone stands closer to its spot than two radii (0.18 m each).
 ENTRY_CLEARANCE_M = 0.36
@@ -65,3 +69,43 @@ def replay_entries(
         sim.step(steps_per_frame)
         frame += 1
     return np.array(added, dtype=np.int64), np.array(waited, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class ReplayedRun:
+    """A measured inflow replayed: the simulated trajectories (at the measured frame rate, frames
+    counted as the measured ones), the simulation after its last step, and per simulated id the
+    person added and how many frames its entry waited (see `replay_entries`)."""
+
+    trajectory: pedpy.TrajectoryData = field(compare=False)
+    simulation: Simulation = field(compare=False)
+    added: npt.NDArray[np.int64] = field(compare=False)
+    waited: npt.NDArray[np.int64] = field(compare=False)
+
+
+def replay_run(
+    first: pd.DataFrame, *, walkable_area: BaseGeometry, exits: list[BaseGeometry], fps: float,
+    steps_per_frame: int, until_frame: int, seed: int, exit_of: npt.NDArray[np.int64] | None = None,
+    desired_speeds: npt.NDArray[np.float64] | None = None,
+    parameters: CollisionFreeSpeedModel | None = None,
+) -> ReplayedRun:  # fmt: skip
+    """Replay the entries of `first` (columns frame, x, y: each person's first tracked frame and
+    position, in order of entry) on a 0.05 m raster with dt = 1 / (fps * steps_per_frame),
+    writing every `steps_per_frame`-th step; `exit_of`, `desired_speeds`: per person, see
+    `replay_entries`."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "run.h5"
+        sim = Simulation(
+            walkable_area=walkable_area, exits=exits, dt=1 / (fps * steps_per_frame), seed=seed,
+            resolution=0.05, parameters=parameters,
+            trajectory_writer=Hdf5TrajectoryWriter(path, every_nth_frame=steps_per_frame),
+        )  # fmt: skip
+        added, waited = replay_entries(
+            sim, frames=first["frame"].to_numpy(dtype=np.int64),
+            positions=first[["x", "y"]].to_numpy(dtype=np.float64), exits=exit_of,
+            steps_per_frame=steps_per_frame, until_frame=until_frame,
+            desired_speeds=desired_speeds,
+        )  # fmt: skip
+        sim.close()
+        trajectory = pedpy.load_trajectory_from_ped_data_archive_hdf5(trajectory_file=path)
+    return ReplayedRun(trajectory=trajectory, simulation=sim, added=added, waited=waited)
