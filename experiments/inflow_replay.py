@@ -1,5 +1,5 @@
 """Replaying a measured inflow: each tracked person enters the simulation where and when the
-experiment first saw them (shared by the corridor validations)."""
+experiment first saw them (shared by the corridor and corner validations)."""
 
 from __future__ import annotations
 
