@@ -172,7 +172,6 @@ def simulate(
         path = Path(scratch) / "run.h5"
         sim = Simulation(
             walkable_area=area, exits=[exit_polygon], seed=seed, resolution=0.05,
-            model="sfm" if isinstance(parameters, SocialForceModel) else "cfsm",
             parameters=parameters, trajectory_writer=Hdf5TrajectoryWriter(path, every_nth_frame=1),
         )  # fmt: skip
         sim.add_agents(positions=start)

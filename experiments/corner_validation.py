@@ -199,9 +199,7 @@ def validate(
 
 
 def median_over_seeds(result: CornerValidation, value: str) -> float:
-    """The median over the seeds of a per-seed number: 'time' (median time round), 'time_p90',
-    'corner' (median corner distance), 'before_density', 'before_speed', 'after_density',
-    'after_speed'."""
+    """The median over the seeds of a per-seed number, named as in ROWS."""
     return statistics.median(_number(m, value) for m in result.simulated)
 
 

@@ -183,6 +183,9 @@ class Simulation:
     >>> ids = sim.add_agents(positions=[[1.0, 1.0]], desired_speed=1.33)
     >>> sim.run(max_time_s=60).agent_count
     0
+
+    `model`: "cfsm" or "sfm"; left out, the model `parameters` are for (the collision-free speed
+    model without parameters).
     """
 
     def __init__(
@@ -190,7 +193,7 @@ class Simulation:
         *,
         walkable_area: BaseGeometry,
         exits: Sequence[BaseGeometry],
-        model: str = "cfsm",
+        model: str | None = None,
         dt: float = 0.05,
         seed: int = 0,
         resolution: float | None = None,
@@ -202,6 +205,8 @@ class Simulation:
         waypoints: Sequence[BaseGeometry] = (),
         field_store: FloorFieldStore | None = None,
     ) -> None:
+        if model is None:
+            model = "sfm" if isinstance(parameters, SocialForceModel) else "cfsm"
         if model not in MODELS:
             raise SimulationError(f"unknown model '{model}' (expected one of: {', '.join(MODELS)})")
         if exit_choice not in EXIT_CHOICES:

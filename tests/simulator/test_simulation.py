@@ -280,6 +280,13 @@ def test_social_force_model_is_reproducible_and_takes_its_own_parameters() -> No
     with pytest.raises(SimulationError, match="takes SocialForceModel parameters"):
         Simulation(walkable_area=box(0, 0, 5, 5), exits=[box(4.8, 0, 5, 5)], model="sfm",
                    parameters=CollisionFreeSpeedModel())  # fmt: skip
+    # Without a model name, the model the parameters are for.
+    for parameters, model in ((SocialForceModel(), "sfm"), (CollisionFreeSpeedModel(), "cfsm"),
+                              (None, "cfsm")):  # fmt: skip
+        square = Simulation(
+            walkable_area=box(0, 0, 5, 5), exits=[box(4.8, 0, 5, 5)], parameters=parameters
+        )
+        assert square.model == model
     with pytest.raises(SimulationError, match="must be positive"):
         SocialForceModel(relaxation_time_s=0.0)
 
