@@ -40,7 +40,7 @@ from shapely.geometry import box
 from experiments import VALIDATION_DATA
 from experiments.inflow_replay import load_tracked, replay_run
 from experiments.measured_diagrams import speed_band
-from simulator import CollisionFreeSpeedModel
+from simulator import CollisionFreeSpeedModel, CrowdAwareRouting
 
 RUN = "bi_corr_400_b_03"
 FIGURE = "bidirectional_bfr.png"
@@ -162,7 +162,9 @@ class Replay:
     """Per simulated id: how long its entry waited for the spot to clear."""
 
 
-def simulate(measured: pedpy.TrajectoryData, *, seed: int) -> Replay:
+def simulate(
+    measured: pedpy.TrajectoryData, *, seed: int, routing: CrowdAwareRouting | None = None
+) -> Replay:
     """Replay the measured inflow from both ends, everyone bound for its own far end."""
     people = entries(measured)
     exits = people["exit"].to_numpy(dtype=np.int64)
@@ -170,6 +172,7 @@ def simulate(measured: pedpy.TrajectoryData, *, seed: int) -> Replay:
     run = replay_run(
         people, walkable_area=AREA, exits=list(EXITS), fps=FPS, steps_per_frame=STEPS_PER_FRAME,
         until_frame=int(measured.data["frame"].max()) + EXTRA_FRAMES, seed=seed, exit_of=exits,
+        routing=routing,
     )  # fmt: skip
     return Replay(
         trajectory=run.trajectory,
@@ -284,7 +287,9 @@ def measures(series: TimeSeries, steady: tuple[int, int], persons: int) -> Corri
     )
 
 
-def validate(seeds: Sequence[int] = (0,)) -> Validation:
+def validate(
+    seeds: Sequence[int] = (0,), *, routing: CrowdAwareRouting | None = None
+) -> Validation:
     measured = load_measured()
     people = entries(measured)
     east_ids = set(people.index[people["exit"] == EAST].astype(int))
@@ -292,7 +297,7 @@ def validate(seeds: Sequence[int] = (0,)) -> Validation:
     steady = steady_frames(measured_series.density)
     runs = []
     for seed in seeds:
-        replay = simulate(measured, seed=seed)
+        replay = simulate(measured, seed=seed, routing=routing)
         # Simulated ids are 0, 1, 2... in the order of entry, not the measured ids.
         sim_east = set(np.flatnonzero(replay.wanted == EAST).tolist())
         series = time_series(replay.trajectory, sim_east)

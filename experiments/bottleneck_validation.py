@@ -32,6 +32,7 @@ from evac.errors import EvacError
 from experiments import VALIDATION_DATA
 from simulator import (
     CollisionFreeSpeedModel,
+    CrowdAwareRouting,
     Hdf5TrajectoryWriter,
     Simulation,
     SocialForceModel,
@@ -167,12 +168,14 @@ def load_experiment(run: str) -> pedpy.TrajectoryData:
 def simulate(
     start: np.ndarray, *, parameters: CollisionFreeSpeedModel | SocialForceModel, seed: int,
     area: BaseGeometry, exit_polygon: Polygon, max_time_s: float = 240.0,
+    routing: CrowdAwareRouting | None = None,
 ) -> BottleneckRun:  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "run.h5"
         sim = Simulation(
             walkable_area=area, exits=[exit_polygon], seed=seed, resolution=0.05,
             parameters=parameters, trajectory_writer=Hdf5TrajectoryWriter(path, every_nth_frame=1),
+            routing=routing,
         )  # fmt: skip
         sim.add_agents(positions=start)
         sim.run(max_time_s=max_time_s)
@@ -189,6 +192,7 @@ def start_positions(trajectory: pedpy.TrajectoryData) -> np.ndarray:
 def validate(
     parameters: CollisionFreeSpeedModel, *, seeds: tuple[int, ...] = (0, 1, 2),
     runs: tuple[str, ...] = WUPPERTAL_RUNS, densities: bool = False,
+    routing: CrowdAwareRouting | None = None,
 ) -> list[FlowResult]:  # fmt: skip
     """Measured and simulated (median over `seeds`) flow of each run; with `densities` also
     the waiting densities (a few seconds more per trajectory)."""
@@ -198,7 +202,7 @@ def validate(
         start = start_positions(measured)
         outcomes = [
             simulate(start, parameters=parameters, seed=s, area=WUPPERTAL_AREA,
-                     exit_polygon=WUPPERTAL_EXIT)
+                     exit_polygon=WUPPERTAL_EXIT, routing=routing)
             for s in seeds
         ]  # fmt: skip
         n_ts = [n_t_at(o.trajectory, WUPPERTAL_LINE) for o in outcomes]

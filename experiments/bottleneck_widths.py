@@ -29,7 +29,7 @@ from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from experiments.bottleneck_validation import line_flow, simulate
-from simulator import CollisionFreeSpeedModel, SocialForceModel
+from simulator import CollisionFreeSpeedModel, CrowdAwareRouting, SocialForceModel
 
 HOLDING = box(0.0, 0.0, 6.0, 8.0)
 BOTTLENECK_START_M = 10.0
@@ -91,6 +91,7 @@ def compare(
     *, seeds: tuple[int, ...] = (0, 1, 2),
     rows: tuple[tuple[str, int, float, float], ...] = PUBLISHED,
     parameters: CollisionFreeSpeedModel | SocialForceModel | None = None,
+    routing: CrowdAwareRouting | None = None,
 ) -> list[WidthFlow]:  # fmt: skip
     parameters = parameters or CollisionFreeSpeedModel()
     results = []
@@ -98,7 +99,7 @@ def compare(
         area, exit_polygon, line = geometry(width)
         outcomes = [
             simulate(start_positions(persons, seed), parameters=parameters, seed=seed, area=area,
-                     exit_polygon=exit_polygon)
+                     exit_polygon=exit_polygon, routing=routing)
             for seed in seeds
         ]  # fmt: skip
         results.append(

@@ -40,7 +40,7 @@ from shapely.geometry import box
 from experiments import VALIDATION_DATA
 from experiments.inflow_replay import replay_run
 from experiments.measured_diagrams import speed_band
-from simulator import CollisionFreeSpeedModel
+from simulator import CollisionFreeSpeedModel, CrowdAwareRouting
 
 CORNER = VALIDATION_DATA / "experiments" / "corner"
 DIAGRAM_CORNER_2_4M = VALIDATION_DATA / "fundamental_diagrams" / "4test_EO" / "data"
@@ -99,7 +99,7 @@ def steady_frames(measured: pedpy.TrajectoryData) -> tuple[int, int]:
 
 def simulate(
     measured: pedpy.TrajectoryData, *, seed: int,
-    parameters: CollisionFreeSpeedModel | None = None,
+    parameters: CollisionFreeSpeedModel | None = None, routing: CrowdAwareRouting | None = None,
 ) -> tuple[pedpy.TrajectoryData, int]:  # fmt: skip
     """Replay the measured inflow; returns the simulated trajectories (16 fps, frames as the
     measured ones) and how many entered."""
@@ -107,7 +107,7 @@ def simulate(
     run = replay_run(
         first, walkable_area=AREA, exits=[EXIT], fps=FPS, steps_per_frame=STEPS_PER_FRAME,
         until_frame=int(measured.data["frame"].max()) + EXTRA_FRAMES, seed=seed,
-        parameters=parameters,
+        parameters=parameters, routing=routing,
     )  # fmt: skip
     return run.trajectory, run.added.size
 
@@ -176,13 +176,14 @@ def measure(trajectory: pedpy.TrajectoryData, steady: tuple[int, int]) -> Corner
 
 
 def validate(
-    seeds: Sequence[int] = (0,), *, parameters: CollisionFreeSpeedModel | None = None
-) -> CornerValidation:
+    seeds: Sequence[int] = (0,), *, parameters: CollisionFreeSpeedModel | None = None,
+    routing: CrowdAwareRouting | None = None,
+) -> CornerValidation:  # fmt: skip
     measured = load_measured()
     steady = steady_frames(measured)
     simulated, entered, paths = [], [], pd.DataFrame()
     for seed in seeds:
-        trajectory, count = simulate(measured, seed=seed, parameters=parameters)
+        trajectory, count = simulate(measured, seed=seed, parameters=parameters, routing=routing)
         simulated.append(measure(trajectory, steady))
         entered.append(count)
         if paths.empty:
@@ -200,10 +201,11 @@ def validate(
 
 def median_over_seeds(result: CornerValidation, value: str) -> float:
     """The median over the seeds of a per-seed number, named as in ROWS."""
-    return statistics.median(_number(m, value) for m in result.simulated)
+    return statistics.median(measured_value(m, value) for m in result.simulated)
 
 
-def _number(m: CornerMeasures, value: str) -> float:
+def measured_value(m: CornerMeasures, value: str) -> float:
+    """One number of one set of measures (measured or one seed's), named as in ROWS."""
     numbers = {
         "time": float(m.time_round_s.median()),
         "time_p10": float(m.time_round_s.quantile(0.1)),
@@ -286,7 +288,7 @@ def write_report(result: CornerValidation, out_dir: Path) -> None:
         "|---|---|---|---|",
     ]
     for label, key in ROWS:
-        measured = _number(result.measured, key)
+        measured = measured_value(result.measured, key)
         simulated = median_over_seeds(result, key)
         lines.append(
             f"| {label} | {measured:.2f} | {simulated:.2f} | {simulated / measured - 1:+.0%} |"
@@ -301,15 +303,16 @@ def write_report(result: CornerValidation, out_dir: Path) -> None:
             f"{where} the corner {speed:.2f} m/s at {density:.2f}/m²: {verdict} the 2.4 m "
             f"corner series' 5-95 % speeds there ({low:.2f}-{high:.2f} m/s, {n} points)"
         )
-    inner = median_over_seeds(result, "corner") / _number(result.measured, "corner") - 1
-    wide = median_over_seeds(result, "corner_p90") / _number(result.measured, "corner_p90") - 1
+    real = result.measured
+    inner = median_over_seeds(result, "corner") / measured_value(real, "corner") - 1
+    wide = median_over_seeds(result, "corner_p90") / measured_value(real, "corner_p90") - 1
     lines += [
         "",
         f"Everyone entered: {result.entered} of {result.persons}. Spread of the same "
         f"laboratory's 2.4 m corner series (4test_EO, other runs): {'; '.join(bands)}.",
         "",
         f"Reading: the time round the corner is off the measured one by "
-        f"{median_over_seeds(result, 'time') / _number(result.measured, 'time') - 1:+.0%} "
+        f"{median_over_seeds(result, 'time') / measured_value(real, 'time') - 1:+.0%} "
         f"(median). Where people take the corner differs more: the median distance from the "
         f"inner corner is {inner:+.0%} and the 90th percentile {wide:+.0%} off the measured "
         "one. Every simulated walker heads down the same floor field (the quickest way, kept "
@@ -335,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     result = validate(args.seeds)
     write_report(result, args.out)
     for label, key in ROWS:
-        print(f"{label}: measured {_number(result.measured, key):.2f}, "
+        print(f"{label}: measured {measured_value(result.measured, key):.2f}, "
               f"simulated {median_over_seeds(result, key):.2f}")  # fmt: skip
 
 

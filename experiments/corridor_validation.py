@@ -32,7 +32,7 @@ from shapely.geometry import box
 from experiments import VALIDATION_DATA
 from experiments.inflow_replay import load_tracked, replay_run
 from experiments.measured_diagrams import speed_band
-from simulator import CollisionFreeSpeedModel
+from simulator import CollisionFreeSpeedModel, CrowdAwareRouting
 from simulator.simulation import normal_speeds
 
 CORRIDOR = VALIDATION_DATA / "experiments" / "uni_directional_corridor"
@@ -93,7 +93,7 @@ def campaign_free_speeds() -> tuple[float, float]:
 
 def simulate_run(
     measured: pedpy.TrajectoryData, *, seed: int, free_speeds: tuple[float, float] | None = None,
-    parameters: CollisionFreeSpeedModel | None = None,
+    parameters: CollisionFreeSpeedModel | None = None, routing: CrowdAwareRouting | None = None,
 ) -> pedpy.TrajectoryData:  # fmt: skip
     """Replay the measured inflow: each person appears at its first tracked position and time,
     walking at a speed drawn from `free_speeds` (mean, s.d.; clipped to 0.5-2 m/s like the
@@ -113,6 +113,7 @@ def simulate_run(
         seed=seed,
         desired_speeds=desired,
         parameters=parameters,
+        routing=routing,
     ).trajectory
 
 
@@ -161,13 +162,13 @@ def share_inside(points: npt.NDArray[np.float64], reference: npt.NDArray[np.floa
 def validate(
     runs: tuple[str, ...] = REPLAYED, *, seed: int = 0,
     free_speeds: tuple[float, float] | None = None,
-    parameters: CollisionFreeSpeedModel | None = None,
+    parameters: CollisionFreeSpeedModel | None = None, routing: CrowdAwareRouting | None = None,
 ) -> list[DiagramPoint]:  # fmt: skip
     points = []
     for run in runs:
         measured = load_run(run)
         simulated = simulate_run(
-            measured, seed=seed, free_speeds=free_speeds, parameters=parameters
+            measured, seed=seed, free_speeds=free_speeds, parameters=parameters, routing=routing
         )
         measured_frames = frame_points(measured, STEADY[run])
         simulated_frames = frame_points(simulated, STEADY[run])

@@ -13,7 +13,7 @@ import pandas as pd
 import pedpy
 from shapely.geometry.base import BaseGeometry
 
-from simulator import CollisionFreeSpeedModel, Hdf5TrajectoryWriter, Simulation
+from simulator import CollisionFreeSpeedModel, CrowdAwareRouting, Hdf5TrajectoryWriter, Simulation
 
 # An entry waits while someone stands closer to its spot than two radii (0.18 m each).
 ENTRY_CLEARANCE_M = 0.36
@@ -87,7 +87,7 @@ def replay_run(
     first: pd.DataFrame, *, walkable_area: BaseGeometry, exits: list[BaseGeometry], fps: float,
     steps_per_frame: int, until_frame: int, seed: int, exit_of: npt.NDArray[np.int64] | None = None,
     desired_speeds: npt.NDArray[np.float64] | None = None,
-    parameters: CollisionFreeSpeedModel | None = None,
+    parameters: CollisionFreeSpeedModel | None = None, routing: CrowdAwareRouting | None = None,
 ) -> ReplayedRun:  # fmt: skip
     """Replay the entries of `first` (columns frame, x, y: each person's first tracked frame and
     position, in order of entry) on a 0.05 m raster with dt = 1 / (fps * steps_per_frame),
@@ -97,7 +97,7 @@ def replay_run(
         path = Path(scratch) / "run.h5"
         sim = Simulation(
             walkable_area=walkable_area, exits=exits, dt=1 / (fps * steps_per_frame), seed=seed,
-            resolution=0.05, parameters=parameters,
+            resolution=0.05, parameters=parameters, routing=routing,
             trajectory_writer=Hdf5TrajectoryWriter(path, every_nth_frame=steps_per_frame),
         )  # fmt: skip
         added, waited = replay_entries(

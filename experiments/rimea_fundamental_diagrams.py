@@ -19,6 +19,7 @@ from shapely.geometry import Point, box
 
 from experiments import VALIDATION_DATA
 from simulator import Simulation
+from simulator.crowd_aware_routing import weidmann_speed_ratio
 
 FloatArray = npt.NDArray[np.float64]
 RIMEA_16_REFERENCE = VALIDATION_DATA / "rimea" / "rimea16_1D_FD_percentile_reference.csv"
@@ -42,9 +43,7 @@ class DiagramPoint:
 
 def weidmann_speed(density: float) -> float:
     """Weidmann (1993): v = 1.34·(1 - exp(-1.913·(1/ρ - 1/5.4))) m/s, 0 at 5.4 /m² and above."""
-    if density >= 5.4:
-        return 0.0
-    return 1.34 * (1.0 - math.exp(-1.913 * (1.0 / density - 1.0 / 5.4)))
+    return 1.34 * float(weidmann_speed_ratio(density))
 
 
 def hexagonal_positions(

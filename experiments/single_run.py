@@ -19,7 +19,7 @@ from scenarios.attack import AttackHazard
 from scenarios.population import Population, place_agents
 from scenarios.scenario_file import Scenario
 from scenarios.site_run import prepare_site_run
-from simulator import FloorFieldStore, Hdf5TrajectoryWriter, Simulation
+from simulator import CrowdAwareRouting, FloorFieldStore, Hdf5TrajectoryWriter, Simulation
 
 FloatArray = npt.NDArray[np.float64]
 DENSITY_SAMPLE_S = 1.0
@@ -163,6 +163,7 @@ def _drawn_venue_simulation(
         walkable_area=scenario.walkable_area, exits=scenario.exits, model=scenario.model,
         dt=scenario.dt, seed=seed, trajectory_writer=writer, field_store=field_store,
         measurement_lines=scenario.measurement_lines,
+        routing=CrowdAwareRouting() if scenario.routing == "crowd_aware" else None,
     )  # fmt: skip
     rng = np.random.default_rng(seed)
     for index, group in enumerate(scenario.agents):
@@ -234,6 +235,7 @@ def _summary(
         "scenario": scenario.name,
         "source": scenario.source,
         "model": scenario.model,
+        "routing": scenario.routing,
         "seed": seed,
         "dt_s": scenario.dt,
         "agents_total": int(total),

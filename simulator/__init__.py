@@ -1,5 +1,6 @@
 """The crowd engine: Numba kernels on a raster of the walkable area, behind a small facade."""
 
+from simulator.crowd_aware_routing import CrowdAwareRouting
 from simulator.floor_field import FloorFieldStore
 from simulator.measurement import LineCounter, max_density_per_m2
 from simulator.mesa_model import EvacuationModel
@@ -8,6 +9,7 @@ from simulator.trajectory_writer import Hdf5TrajectoryWriter, TrajectoryWriter
 
 __all__ = [
     "CollisionFreeSpeedModel",
+    "CrowdAwareRouting",
     "EvacuationModel",
     "FloorFieldStore",
     "Hdf5TrajectoryWriter",

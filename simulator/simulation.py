@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from city_data.raster import WalkableGrid, fill_cells
 from evac.errors import SimulationError
 from simulator import kernels
+from simulator.crowd_aware_routing import CrowdAwareRouting, crowd_cost
 from simulator.exit_choice import SPECIFIC_FLOW_PER_M_S, choose_exits, exit_width_m
 from simulator.floor_field import FieldStack, FloorField, FloorFieldStore, compute_floor_field
 from simulator.measurement import LineCounter, LineTiles, line_tiles
@@ -185,7 +186,9 @@ class Simulation:
     0
 
     `model`: "cfsm" or "sfm"; left out, the model `parameters` are for (the collision-free speed
-    model without parameters).
+    model without parameters). `routing`: None (each target's floor field stays as computed)
+    or `CrowdAwareRouting` (fields recomputed every so often with the crowd's density as a cost;
+    for laboratory-sized venues, see simulator.crowd_aware_routing).
     """
 
     def __init__(
@@ -204,6 +207,7 @@ class Simulation:
         reconsider_share: float = 0.5,
         waypoints: Sequence[BaseGeometry] = (),
         field_store: FloorFieldStore | None = None,
+        routing: CrowdAwareRouting | None = None,
     ) -> None:
         if model is None:
             model = "sfm" if isinstance(parameters, SocialForceModel) else "cfsm"
@@ -293,6 +297,14 @@ class Simulation:
         self._closures: dict[int, npt.NDArray[np.bool_]] = {}
         self._next_closure = 0
         self._hazard_cost: FloatArray32 | None = None
+        if routing is not None and not isinstance(routing, CrowdAwareRouting):
+            raise SimulationError(f"routing must be a CrowdAwareRouting or None, got {routing!r}")
+        self.routing = routing
+        # With crowd-aware routing: the crowd's cost, recomputed every this many steps.
+        self._crowd_cost: FloatArray32 | None = None
+        self._routing_every = 0
+        if routing is not None:
+            self._routing_every = max(1, round(routing.update_interval_s / self.dt))
         # Caches kept between steps (the per-step work is O(agents inside), not O(ever added)):
         self._alive: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # ids inside, ascending
         self._alive_stale = False
@@ -583,6 +595,8 @@ class Simulation:
         if self.exit_choice == "queue" and self.time >= self._next_choice_time:
             self._choose_exits(alive)
             self._next_choice_time = self.time + EXIT_CHOICE_INTERVAL_S
+        if self._routing_every and (self.frame - 1) % self._routing_every == 0:
+            self._update_crowd_cost(alive)
         fields = self._direction_stack(alive)
         self._update_moving_speeds(alive)
         moving_speed = self._moving_speed
@@ -814,12 +828,17 @@ class Simulation:
             # Closed exits are walls for the floor field (nobody heads into a closed door).
             walkable[(cells >= 0) & ~self._exit_open[np.maximum(cells, 0)]] = False
             cost = None
-            if self._hazard_cost is not None or self._closed.any():
+            if self._hazard_cost is not None or self._crowd_cost is not None or self._closed.any():
                 cost = np.ones(grid.shape, dtype=np.float32)
                 if self._hazard_cost is not None:
                     cost *= self._hazard_cost
+                if self._crowd_cost is not None:
+                    cost *= self._crowd_cost
                 cost[self._closed] *= CLOSED_AREA_COST
-            compute = compute_floor_field if self._field_store is None else self._field_store.field
+            # Fields of a crowd's cost serve half a second: not worth keeping in a store.
+            compute = compute_floor_field
+            if self._field_store is not None and self._crowd_cost is None:
+                compute = self._field_store.field
             self._fields[key] = compute(
                 walkable, grid.distance_to_wall, target & ~self._closed,
                 resolution=grid.resolution, cost=cost,
@@ -896,6 +915,18 @@ class Simulation:
         for mask in self._closures.values():
             self._closed |= mask
         self._invalidate_fields()
+
+    def _update_crowd_cost(self, alive: npt.NDArray[np.int64]) -> None:
+        """Crowd-aware routing: the walking cost of the crowd inside now; every field anew."""
+        assert self.routing is not None
+        grid = self.venue.grid
+        self._crowd_cost = crowd_cost(
+            self._x[alive], self._y[alive], routing=self.routing, walkable=grid.walkable,
+            x_min=grid.x_min, y_min=grid.y_min, resolution=grid.resolution,
+        )  # fmt: skip
+        self._fields.clear()
+        self._stack.clear()
+        self._fields_stale = True
 
     def _invalidate_fields(self) -> None:
         self._fields.clear()

@@ -37,6 +37,19 @@ def test_run_writes_summary_trajectories_and_curve(tmp_path: Path) -> None:
     assert repeat["t100_s"] == summary["t100_s"] and repeat["t50_s"] == summary["t50_s"]
 
 
+def test_run_with_crowd_aware_routing(tmp_path: Path) -> None:
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(SMALL, encoding="utf-8")
+    out = tmp_path / "result"
+    result = evac(
+        "run", str(scenario), "--out", str(out), "--set", "scenario.routing=crowd_aware"
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["routing"] == "crowd_aware"
+    assert summary["evacuated"] == 20
+
+
 def test_times_text_says_when_a_share_never_got_out() -> None:
     summary = {"t50_s": 612.3, "t95_s": None}
     assert times_text(summary, "t50_s", "t95_s") == "T50 612.3 s, T95 not reached"

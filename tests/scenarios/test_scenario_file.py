@@ -67,12 +67,24 @@ def test_wkt_and_geojson_and_overrides(tmp_path: Path) -> None:
         (("LINESTRING (5 0, 5 4)", "LINESTRING (5 0, 5 4, 6 4)"),
          "must be a LINESTRING of two points"),
         (("[venue]", "[venu]"), "unknown key 'venu'"),
+        (("seed = 4", 'seed = 4\nrouting = "dynamic"'),
+         "scenario.routing must be one of static, crowd_aware; got 'dynamic'"),
     ],
 )  # fmt: skip
 def test_mistakes_name_the_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     with pytest.raises(ScenarioError) as caught:
         load_scenario(write(tmp_path, SMALL.replace(*change)))
     assert message in str(caught.value)
+
+
+def test_routing_is_static_unless_asked_and_crowd_aware_only_on_drawn_venues(
+    tmp_path: Path,
+) -> None:
+    assert load_scenario(write(tmp_path, SMALL)).routing == "static"
+    path = write(tmp_path, SMALL)
+    assert load_scenario(path, overrides=["scenario.routing=crowd_aware"]).routing == "crowd_aware"
+    with pytest.raises(ScenarioError, match='routing = "crowd_aware" is for drawn venues'):
+        load_scenario("baseline_egress", overrides=["scenario.routing=crowd_aware"])
 
 
 def test_bad_overrides(tmp_path: Path) -> None:
