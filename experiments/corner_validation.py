@@ -201,10 +201,10 @@ def validate(
 
 def median_over_seeds(result: CornerValidation, value: str) -> float:
     """The median over the seeds of a per-seed number, named as in ROWS."""
-    return statistics.median(measured_value(m, value) for m in result.simulated)
+    return statistics.median(value_of(m, value) for m in result.simulated)
 
 
-def measured_value(m: CornerMeasures, value: str) -> float:
+def value_of(m: CornerMeasures, value: str) -> float:
     """One number of one set of measures (measured or one seed's), named as in ROWS."""
     numbers = {
         "time": float(m.time_round_s.median()),
@@ -288,7 +288,7 @@ def write_report(result: CornerValidation, out_dir: Path) -> None:
         "|---|---|---|---|",
     ]
     for label, key in ROWS:
-        measured = measured_value(result.measured, key)
+        measured = value_of(result.measured, key)
         simulated = median_over_seeds(result, key)
         lines.append(
             f"| {label} | {measured:.2f} | {simulated:.2f} | {simulated / measured - 1:+.0%} |"
@@ -304,15 +304,15 @@ def write_report(result: CornerValidation, out_dir: Path) -> None:
             f"corner series' 5-95 % speeds there ({low:.2f}-{high:.2f} m/s, {n} points)"
         )
     real = result.measured
-    inner = median_over_seeds(result, "corner") / measured_value(real, "corner") - 1
-    wide = median_over_seeds(result, "corner_p90") / measured_value(real, "corner_p90") - 1
+    inner = median_over_seeds(result, "corner") / value_of(real, "corner") - 1
+    wide = median_over_seeds(result, "corner_p90") / value_of(real, "corner_p90") - 1
     lines += [
         "",
         f"Everyone entered: {result.entered} of {result.persons}. Spread of the same "
         f"laboratory's 2.4 m corner series (4test_EO, other runs): {'; '.join(bands)}.",
         "",
         f"Reading: the time round the corner is off the measured one by "
-        f"{median_over_seeds(result, 'time') / measured_value(real, 'time') - 1:+.0%} "
+        f"{median_over_seeds(result, 'time') / value_of(real, 'time') - 1:+.0%} "
         f"(median). Where people take the corner differs more: the median distance from the "
         f"inner corner is {inner:+.0%} and the 90th percentile {wide:+.0%} off the measured "
         "one. Every simulated walker heads down the same floor field (the quickest way, kept "
@@ -338,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     result = validate(args.seeds)
     write_report(result, args.out)
     for label, key in ROWS:
-        print(f"{label}: measured {measured_value(result.measured, key):.2f}, "
+        print(f"{label}: measured {value_of(result.measured, key):.2f}, "
               f"simulated {median_over_seeds(result, key):.2f}")  # fmt: skip
 
 

@@ -76,7 +76,7 @@ class CaseTiming:
 def corner(routing: CrowdAwareRouting | None, seeds: tuple[int, ...]) -> Values:
     result = corner_validation.validate(seeds, routing=routing)
     return [
-        (label, corner_validation.measured_value(result.measured, key),
+        (label, corner_validation.value_of(result.measured, key),
          corner_validation.median_over_seeds(result, key))
         for label, key in corner_validation.ROWS
     ]  # fmt: skip

@@ -592,11 +592,11 @@ class Simulation:
             self.time += self.dt
             return
         grid, p = self.venue.grid, self.parameters
+        if self._routing_every and (self.frame - 1) % self._routing_every == 0:
+            self._update_crowd_cost(alive)
         if self.exit_choice == "queue" and self.time >= self._next_choice_time:
             self._choose_exits(alive)
             self._next_choice_time = self.time + EXIT_CHOICE_INTERVAL_S
-        if self._routing_every and (self.frame - 1) % self._routing_every == 0:
-            self._update_crowd_cost(alive)
         fields = self._direction_stack(alive)
         self._update_moving_speeds(alive)
         moving_speed = self._moving_speed
