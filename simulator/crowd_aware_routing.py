@@ -8,12 +8,16 @@ travel time at the speed the crowd lets them walk; here every `update_interval_s
 are computed again with a cost of v_free / v_Weidmann(ρ) per cell, ρ the density smoothed over
 `smoothing_m` and capped at `density_cap_per_m2`. The cap keeps the queue in front of a door
 from sending its own people round itself (uncapped, the Wuppertal door's flow fell by 14-21 %).
+People walking against a target's way count `counterflow_weight` times in that target's cost:
+with everyone counted once, two opposing streams spread into each other instead of keeping to
+their lanes (the bidirectional corridor's slowest walkers 31-35 % slower than measured).
 
 This is an option (off by default): the cap and smoothing were chosen on the corner and the
-Wuppertal door; on the other validation cases it is closer to the measurements in 20 of 33
-quantities but makes the bidirectional corridor's slowest walkers slower than measured
-(docs/validation/crowd_aware_routing.md). Recomputing every field in use every half second is
-affordable on a laboratory's raster, not on a city's (2.2 s per update on the bundled site).
+Wuppertal door, the counterflow weight on the bidirectional corridor; on the cases it was not
+chosen on (the 1.8 m corridor, thirteen bottleneck widths) it is closer to the measurements in
+18 of 25 quantities (docs/validation/crowd_aware_routing.md). Recomputing every field in use
+every half second is affordable on a laboratory's raster, not on a city's (2.2 s per update on
+the bundled site).
 Free choosers' exit choice reads the same fields, so there the crowd's cost (at most 1.66 times
 the walking time, by the cap) adds to the queue the choice counts.
 """
@@ -21,14 +25,18 @@ the walking time, by the cap) adds to the queue the choice counts.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import gaussian_filter
 
+from city_data.raster import WalkableGrid
 from evac.errors import SimulationError
 
+# Someone moving against a target's way faster than this counts as walking against it.
+AGAINST_M_S = 0.1
 # Weidmann (1993): v(ρ) = v_free (1 - exp(-gamma (1/ρ - 1/ρ_max))).
 WEIDMANN_GAMMA_PER_M2 = 1.913
 WEIDMANN_MAX_DENSITY_PER_M2 = 5.4
@@ -43,12 +51,19 @@ class CrowdAwareRouting:
     update_interval_s: float = 0.5
     smoothing_m: float = 0.4
     density_cap_per_m2: float = 1.5
+    counterflow_weight: float = 3.0
+    """How many times someone walking against a target's way counts in that target's cost."""
 
     def __post_init__(self) -> None:
         for name in ("update_interval_s", "smoothing_m", "density_cap_per_m2"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise SimulationError(f"CrowdAwareRouting.{name} must be positive, got {value!r}")
+        weight = self.counterflow_weight
+        if not (isinstance(weight, int | float) and math.isfinite(weight) and weight >= 1):
+            raise SimulationError(
+                f"CrowdAwareRouting.counterflow_weight must be at least 1, got {weight!r}"
+            )
         if self.density_cap_per_m2 >= WEIDMANN_MAX_DENSITY_PER_M2:
             raise SimulationError(
                 "CrowdAwareRouting.density_cap_per_m2 must be below Weidmann's jam density "
@@ -102,20 +117,50 @@ def smoothed_density(
     return density
 
 
-def crowd_cost(
-    x: npt.NDArray[np.float64],
-    y: npt.NDArray[np.float64],
+@dataclass(frozen=True)
+class CrowdCosts:
+    """The walking cost (>= 1 per cell) of the crowd for each target whose way is known, and for
+    any other target (everyone counted once)."""
+
+    everyone: npt.NDArray[np.float32]
+    per_target: dict[int, npt.NDArray[np.float32]]
+
+    def for_target(self, key: int) -> npt.NDArray[np.float32]:
+        return self.per_target.get(key, self.everyone)
+
+
+def crowd_costs(
+    positions: npt.NDArray[np.float64],
+    velocities: npt.NDArray[np.float64],
     *,
     routing: CrowdAwareRouting,
-    walkable: npt.NDArray[np.bool_],
-    x_min: float,
-    y_min: float,
-    resolution: float,
-) -> npt.NDArray[np.float32]:
-    """The cost (>= 1) a floor field gives each cell for the crowd at positions x, y."""
-    density = smoothed_density(
-        x, y, walkable=walkable, x_min=x_min, y_min=y_min, resolution=resolution,
-        smoothing_m=routing.smoothing_m,
-    )  # fmt: skip
-    capped = np.minimum(density, routing.density_cap_per_m2)
-    return np.maximum(weidmann_slowdown(capped), 1.0).astype(np.float32)
+    grid: WalkableGrid,
+    ways: Mapping[int, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]],
+) -> CrowdCosts:
+    """The crowd's cost for each target in `ways` (its unit direction field, x and y, on the
+    grid): v_free / v_Weidmann of the smoothed density, capped, in which whoever walks against
+    that way (slower than -AGAINST_M_S along it) counts `routing.counterflow_weight` times."""
+
+    def density(chosen: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return smoothed_density(
+            chosen[:, 0], chosen[:, 1], walkable=grid.walkable, x_min=grid.x_min,
+            y_min=grid.y_min, resolution=grid.resolution, smoothing_m=routing.smoothing_m,
+        )  # fmt: skip
+
+    def cost(rho: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
+        capped = np.minimum(rho, routing.density_cap_per_m2)
+        return np.maximum(weidmann_slowdown(capped), 1.0).astype(np.float32)
+
+    everyone = density(positions)
+    rows, columns = grid.cell_of(positions[:, 0], positions[:, 1])
+    rows = np.clip(rows, 0, grid.shape[0] - 1)
+    columns = np.clip(columns, 0, grid.shape[1] - 1)
+    per_target = {}
+    for key, (way_x, way_y) in ways.items():
+        along = velocities[:, 0] * way_x[rows, columns] + velocities[:, 1] * way_y[rows, columns]
+        against = along < -AGAINST_M_S
+        rho = everyone
+        if routing.counterflow_weight > 1 and against.any():
+            rho = everyone + (routing.counterflow_weight - 1) * density(positions[against])
+        per_target[key] = cost(rho)
+    return CrowdCosts(everyone=cost(everyone), per_target=per_target)

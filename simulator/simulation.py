@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from city_data.raster import WalkableGrid, fill_cells
 from evac.errors import SimulationError
 from simulator import kernels
-from simulator.crowd_aware_routing import CrowdAwareRouting, crowd_cost
+from simulator.crowd_aware_routing import CrowdAwareRouting, CrowdCosts, crowd_costs
 from simulator.exit_choice import SPECIFIC_FLOW_PER_M_S, choose_exits, exit_width_m
 from simulator.floor_field import FieldStack, FloorField, FloorFieldStore, compute_floor_field
 from simulator.measurement import LineCounter, LineTiles, line_tiles
@@ -300,8 +300,8 @@ class Simulation:
         if routing is not None and not isinstance(routing, CrowdAwareRouting):
             raise SimulationError(f"routing must be a CrowdAwareRouting or None, got {routing!r}")
         self.routing = routing
-        # With crowd-aware routing: the crowd's cost, recomputed every this many steps.
-        self._crowd_cost: FloatArray32 | None = None
+        # With crowd-aware routing: the crowd's costs, recomputed every this many steps.
+        self._crowd_costs: CrowdCosts | None = None
         self._routing_every = 0
         if routing is not None:
             self._routing_every = max(1, round(routing.update_interval_s / self.dt))
@@ -828,16 +828,17 @@ class Simulation:
             # Closed exits are walls for the floor field (nobody heads into a closed door).
             walkable[(cells >= 0) & ~self._exit_open[np.maximum(cells, 0)]] = False
             cost = None
-            if self._hazard_cost is not None or self._crowd_cost is not None or self._closed.any():
+            crowd = None if self._crowd_costs is None else self._crowd_costs.for_target(key)
+            if self._hazard_cost is not None or crowd is not None or self._closed.any():
                 cost = np.ones(grid.shape, dtype=np.float32)
                 if self._hazard_cost is not None:
                     cost *= self._hazard_cost
-                if self._crowd_cost is not None:
-                    cost *= self._crowd_cost
+                if crowd is not None:
+                    cost *= crowd
                 cost[self._closed] *= CLOSED_AREA_COST
             # Fields of a crowd's cost serve half a second: not worth keeping in a store.
             compute = compute_floor_field
-            if self._field_store is not None and self._crowd_cost is None:
+            if self._field_store is not None and crowd is None:
                 compute = self._field_store.field
             self._fields[key] = compute(
                 walkable, grid.distance_to_wall, target & ~self._closed,
@@ -917,12 +918,18 @@ class Simulation:
         self._invalidate_fields()
 
     def _update_crowd_cost(self, alive: npt.NDArray[np.int64]) -> None:
-        """Crowd-aware routing: the walking cost of the crowd inside now; every field anew."""
+        """Crowd-aware routing: the walking cost of the crowd inside now, for each target its
+        own (its way: the field in use until now); every field anew."""
         assert self.routing is not None
-        grid = self.venue.grid
-        self._crowd_cost = crowd_cost(
-            self._x[alive], self._y[alive], routing=self.routing, walkable=grid.walkable,
-            x_min=grid.x_min, y_min=grid.y_min, resolution=grid.resolution,
+        stack = self._stack
+        ways = {
+            key: (stack.direction_x[slot], stack.direction_y[slot])
+            for key, slot in stack.slot_of.items()
+        }
+        self._crowd_costs = crowd_costs(
+            np.column_stack([self._x[alive], self._y[alive]]),
+            np.column_stack([self._vx[alive], self._vy[alive]]),
+            routing=self.routing, grid=self.venue.grid, ways=ways,
         )  # fmt: skip
         self._fields.clear()
         self._stack.clear()

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
+from city_data.raster import WalkableGrid
 from evac.errors import SimulationError
 from simulator import CrowdAwareRouting, FloorFieldStore, Simulation
-from simulator.crowd_aware_routing import crowd_cost, smoothed_density, weidmann_slowdown
+from simulator.crowd_aware_routing import crowd_costs, smoothed_density, weidmann_slowdown
 
 
 def test_weidmann_slowdown_follows_the_published_curve() -> None:
@@ -52,17 +53,46 @@ def test_smoothed_density_is_the_crowds_density_also_beside_a_wall() -> None:
     assert np.all(shut_in[:, 60:] == 0.0)
 
 
-def test_crowd_cost_is_capped_and_one_where_nobody_is() -> None:
+def open_room() -> WalkableGrid:
+    """10 m x 10 m on 0.1 m cells, walkable throughout."""
     walkable = np.ones((100, 100), dtype=np.bool_)
-    people = lattice(0.25, 5.0, 0.25, 10.0, 0.5)  # 4/m², above the cap
-    cost = crowd_cost(
-        people[:, 0], people[:, 1], routing=CrowdAwareRouting(density_cap_per_m2=1.5),
-        walkable=walkable, x_min=0.0, y_min=0.0, resolution=0.1,
+    return WalkableGrid(
+        x_min=0.0, y_min=0.0, resolution=0.1, walkable=walkable,
+        distance_to_wall=np.ones((100, 100), dtype=np.float32),
     )  # fmt: skip
+
+
+def test_crowd_cost_is_capped_and_one_where_nobody_is() -> None:
+    people = lattice(0.25, 5.0, 0.25, 10.0, 0.5)  # 4/m², above the cap
+    costs = crowd_costs(
+        people, np.zeros_like(people), routing=CrowdAwareRouting(density_cap_per_m2=1.5),
+        grid=open_room(), ways={},
+    )  # fmt: skip
+    cost = costs.for_target(0)  # no way known for target 0: everyone counts once
     assert cost.dtype == np.float32
     assert cost[50, 10:40] == pytest.approx(weidmann_slowdown(np.array([1.5]))[0], rel=1e-6)
     assert np.all(cost[:, 70:] == 1.0)
     assert cost.min() >= 1.0
+
+
+def test_people_walking_against_a_targets_way_count_more_in_its_cost() -> None:
+    # 1/m² walking east (x < 5 m) and 1/m² walking west (x > 5 m), on 1 m lattices.
+    east = lattice(0.5, 5.0, 0.5, 10.0, 1.0)
+    west = lattice(5.5, 10.0, 0.5, 10.0, 1.0)
+    people = np.vstack([east, west])
+    velocities = np.vstack(
+        [np.tile([1.2, 0.0], (len(east), 1)), np.tile([-1.2, 0.0], (len(west), 1))]
+    )
+    eastward = (np.ones((100, 100), dtype=np.float32), np.zeros((100, 100), dtype=np.float32))
+    routing = CrowdAwareRouting(counterflow_weight=3.0, density_cap_per_m2=5.0)
+    costs = crowd_costs(people, velocities, routing=routing, grid=open_room(), ways={7: eastward})
+    to_east, anyone = costs.for_target(7), costs.for_target(8)
+    once, thrice = weidmann_slowdown(np.array([1.0, 3.0]))
+    # Bound east, those coming the other way count three times, one's own stream once; for a
+    # target whose way is not known yet everyone counts once.
+    assert to_east[50, 75] == pytest.approx(thrice, rel=0.15)
+    assert to_east[50, 25] == pytest.approx(once, rel=0.05)
+    assert anyone[50, 75] == pytest.approx(once, rel=0.05)
 
 
 @pytest.mark.parametrize(
@@ -73,6 +103,7 @@ def test_crowd_cost_is_capped_and_one_where_nobody_is() -> None:
         ({"density_cap_per_m2": float("nan")}, "density_cap_per_m2"),
         ({"density_cap_per_m2": 5.4}, "jam density"),
         ({"update_interval_s": "0.5"}, "update_interval_s"),
+        ({"counterflow_weight": 0.5}, "counterflow_weight must be at least 1"),
     ],
 )
 def test_bad_options_are_named(options: dict[str, object], named: str) -> None:
