@@ -37,7 +37,7 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry import box
 
-from experiments import VALIDATION_DATA
+from experiments import VALIDATION_DATA, VALIDATION_DOCS
 from experiments.inflow_replay import load_tracked, replay_run
 from experiments.measured_diagrams import speed_band
 from simulator import CollisionFreeSpeedModel, CrowdAwareRouting
@@ -468,9 +468,7 @@ def write_report(result: Validation, out_dir: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument(
-        "--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "validation"
-    )
+    parser.add_argument("--out", type=Path, default=VALIDATION_DOCS)
     args = parser.parse_args(argv)
     began = time.perf_counter()
     result = validate(args.seeds)

@@ -29,6 +29,7 @@ import shapely
 from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from experiments import VALIDATION_DOCS, write_markdown
 from experiments.bottleneck_validation import flow_of_n_t, n_t_at, simulate
 from simulator import CollisionFreeSpeedModel
 
@@ -207,18 +208,13 @@ def write_report(results: list[LiteratureFlow], out_dir: Path, *, seeds: tuple[i
         "Reproduce: `.venv/bin/python -m experiments.bottleneck_literature`",
         "",
     ]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "bottleneck_literature.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    return write_markdown(out_dir, "bottleneck_literature.md", lines)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument(
-        "--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "validation"
-    )
+    parser.add_argument("--out", type=Path, default=VALIDATION_DOCS)
     args = parser.parse_args(argv)
     seeds = tuple(args.seeds)
     results = compare(seeds=seeds)

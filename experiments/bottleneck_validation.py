@@ -29,7 +29,7 @@ from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from evac.errors import EvacError
-from experiments import VALIDATION_DATA
+from experiments import VALIDATION_DATA, VALIDATION_DOCS
 from simulator import (
     CollisionFreeSpeedModel,
     CrowdAwareRouting,
@@ -317,7 +317,7 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.parse_args(argv)
-    target = Path(__file__).resolve().parents[1] / "docs" / "validation"
+    target = VALIDATION_DOCS
     for result in write_report(target):
         print(f"{result.run}: measured {result.measured_per_s:.3f}/s, simulated "
               f"{result.simulated_per_s:.3f}/s ({result.relative_error:+.1%}), "

@@ -28,6 +28,7 @@ import shapely
 from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from experiments import VALIDATION_DOCS
 from experiments.bottleneck_validation import line_flow, simulate
 from simulator import CollisionFreeSpeedModel, CrowdAwareRouting, SocialForceModel
 
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
-    target = Path(__file__).resolve().parents[1] / "docs" / "validation"
+    target = VALIDATION_DOCS
     for r in write_report(target, seeds=tuple(args.seeds)):
         print(f"{r.source}, {r.persons} persons, {r.width_m:.1f} m: published "
               f"{r.published_per_s:.2f}/s, simulated {r.simulated_per_s:.2f}/s "

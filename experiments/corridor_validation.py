@@ -29,7 +29,7 @@ import pedpy
 import shapely
 from shapely.geometry import box
 
-from experiments import VALIDATION_DATA
+from experiments import VALIDATION_DATA, VALIDATION_DOCS
 from experiments.inflow_replay import load_tracked, replay_run
 from experiments.measured_diagrams import speed_band
 from simulator import CollisionFreeSpeedModel, CrowdAwareRouting
@@ -280,7 +280,7 @@ def _table(points: list[DiagramPoint]) -> list[str]:
 
 if __name__ == "__main__":
     pd.set_option("display.width", 120)
-    for p in write_report(Path(__file__).resolve().parents[1] / "docs" / "validation"):
+    for p in write_report(VALIDATION_DOCS):
         print(f"{p.run}: density {p.measured_density:.2f} -> {p.simulated_density:.2f} /m², "
               f"speed {p.measured_speed:.2f} -> {p.simulated_speed:.2f} m/s, "
               f"{p.entered}/{p.persons} entered")  # fmt: skip

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from experiments import (
+    VALIDATION_DOCS,
     bidirectional_validation,
     bottleneck_validation,
     bottleneck_widths,
     corner_validation,
     corridor_validation,
+    write_markdown,
 )
 from simulator import CollisionFreeSpeedModel, CrowdAwareRouting
 
@@ -202,10 +204,7 @@ def write_report(rows: list[Row], timings: list[CaseTiming], out_dir: Path) -> P
         "Reproduce: `.venv/bin/python -m experiments.crowd_aware_routing_validation`",
         "",
     ]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "crowd_aware_routing.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    return write_markdown(out_dir, "crowd_aware_routing.md", lines)
 
 
 def _mean_abs(errors: Iterable[float]) -> float:
@@ -215,9 +214,7 @@ def _mean_abs(errors: Iterable[float]) -> float:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "validation"
-    )
+    parser.add_argument("--out", type=Path, default=VALIDATION_DOCS)
     args = parser.parse_args(argv)
     rows, timings = compare()
     for r in rows:

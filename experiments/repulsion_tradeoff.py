@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numba
 
+from experiments import VALIDATION_DOCS
 from experiments.bottleneck_validation import validate
 from experiments.bottleneck_widths import compare
 from experiments.counterflow import passing_time
@@ -42,7 +43,7 @@ SEEDS = 5
 COUNTERFLOW_SEEDS = (0, 1, 2)
 COUNTERFLOW_PEOPLE = 150
 COUNTERFLOW_LIMIT_S = 400.0
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "validation"
+DOCS = VALIDATION_DOCS
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,8 @@ WEIDMANN_MAX_DENSITY_PER_M2 = 5.4
 class CrowdAwareRouting:
     """Recompute the floor fields every `update_interval_s` with a walking cost that rises with
     the local density (smoothed with a Gaussian of `smoothing_m`, capped at
-    `density_cap_per_m2`)."""
+    `density_cap_per_m2`; people walking against a target's way count `counterflow_weight`
+    times in its cost)."""
 
     update_interval_s: float = 0.5
     smoothing_m: float = 0.4
@@ -138,8 +139,9 @@ def crowd_costs(
     ways: Mapping[int, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]],
 ) -> CrowdCosts:
     """The crowd's cost for each target in `ways` (its unit direction field, x and y, on the
-    grid): v_free / v_Weidmann of the smoothed density, capped, in which whoever walks against
-    that way (slower than -AGAINST_M_S along it) counts `routing.counterflow_weight` times."""
+    grid): v_free / v_Weidmann of the smoothed density, capped, in which whoever moves against
+    that way (faster than AGAINST_M_S) counts `routing.counterflow_weight` times; for any other
+    target everyone counts once."""
 
     def density(chosen: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         return smoothed_density(
