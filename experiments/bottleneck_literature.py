@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import shapely
-from shapely.geometry import LineString, Polygon, box
+from shapely.geometry import LineString, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from experiments import VALIDATION_DOCS, write_markdown
 from experiments.bottleneck_validation import flow_of_n_t, n_t_at, simulate
+from experiments.bottleneck_widths import room_with_opening
 from simulator import CollisionFreeSpeedModel
 
 WALL_M = 0.4
@@ -98,17 +98,10 @@ def geometry(set_up: SetUp, depth_m: float) -> tuple[BaseGeometry, Polygon, Line
     """The holding area [0, depth] x [0, room width], the opening through the wall centred on
     its far side, an area behind; the exit at the far end and the line across the opening's
     entrance."""
-    width, half = set_up.room_width_m, set_up.opening_m / 2
-    centre = width / 2
-    area = shapely.union_all([
-        box(0.0, 0.0, depth_m, width),
-        box(depth_m - 0.01, centre - half, depth_m + WALL_M + 0.01, centre + half),
-        box(depth_m + WALL_M, 0.0, depth_m + WALL_M + BEHIND_M, width),
-    ])  # fmt: skip
-    end = depth_m + WALL_M + BEHIND_M
-    exit_polygon = box(end - 0.2, 0.0, end, width)
-    line = LineString([(depth_m, centre - half), (depth_m, centre + half)])
-    return area, exit_polygon, line
+    return room_with_opening(
+        opening_m=set_up.opening_m, room_depth_m=depth_m, room_width_m=set_up.room_width_m,
+        opening_length_m=WALL_M, behind_m=BEHIND_M,
+    )  # fmt: skip
 
 
 def start_positions(
@@ -144,8 +137,9 @@ def simulated_flow(set_up: SetUp, *, density: float, seed: int) -> float:
     n_t = n_t_at(run.trajectory, line)
     if not set_up.from_start:
         return flow_of_n_t(n_t)
-    passed = n_t.drop_duplicates("cumulative_pedestrians", keep="first")
-    return set_up.persons / float(passed["time"].max())
+    passed = n_t["cumulative_pedestrians"].to_numpy()
+    last_passage = float(n_t["time"].to_numpy()[np.argmax(passed)])  # the first time at most
+    return set_up.persons / last_passage
 
 
 def compare(

@@ -67,16 +67,28 @@ class WidthFlow:
 
 def geometry(width_m: float) -> tuple[BaseGeometry, Polygon, LineString]:
     """Walkable area, exit and the measurement line across the bottleneck entrance."""
-    half = width_m / 2
-    end = BOTTLENECK_START_M + BOTTLENECK_LENGTH_M
+    return room_with_opening(
+        opening_m=width_m, room_depth_m=BOTTLENECK_START_M, room_width_m=2 * CENTRE_Y,
+        opening_length_m=BOTTLENECK_LENGTH_M, behind_m=3.0,
+    )  # fmt: skip
+
+
+def room_with_opening(
+    *, opening_m: float, room_depth_m: float, room_width_m: float, opening_length_m: float,
+    behind_m: float,
+) -> tuple[BaseGeometry, Polygon, LineString]:  # fmt: skip
+    """A room [0, depth] x [0, width], an opening `opening_length_m` long centred on its far
+    side, an area as wide `behind_m` deep behind it: the walkable area, the exit (the last
+    0.2 m of the area behind) and the measurement line across the opening's entrance."""
+    half, centre = opening_m / 2, room_width_m / 2
+    end = room_depth_m + opening_length_m
     area = shapely.union_all([
-        box(0.0, 0.0, BOTTLENECK_START_M, 8.0),
-        box(BOTTLENECK_START_M - 0.01, CENTRE_Y - half, end + 0.01, CENTRE_Y + half),
-        box(end, 0.0, end + 3.0, 8.0),
+        box(0.0, 0.0, room_depth_m, room_width_m),
+        box(room_depth_m - 0.01, centre - half, end + 0.01, centre + half),
+        box(end, 0.0, end + behind_m, room_width_m),
     ])  # fmt: skip
-    exit_polygon = box(end + 2.8, 0.0, end + 3.0, 8.0)
-    x = BOTTLENECK_START_M
-    line = LineString([(x, CENTRE_Y - half), (x, CENTRE_Y + half)])
+    exit_polygon = box(end + behind_m - 0.2, 0.0, end + behind_m, room_width_m)
+    line = LineString([(room_depth_m, centre - half), (room_depth_m, centre + half)])
     return area, exit_polygon, line
 
 

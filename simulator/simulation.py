@@ -931,15 +931,17 @@ class Simulation:
             np.column_stack([self._vx[alive], self._vy[alive]]),
             routing=self.routing, grid=self.venue.grid, ways=ways,
         )  # fmt: skip
-        self._fields.clear()
-        self._stack.clear()
-        self._fields_stale = True
+        self._drop_fields()
 
     def _invalidate_fields(self) -> None:
+        """Routes changed (exits, closures, hazard): every field anew, and exits chosen again."""
+        self._drop_fields()
+        self._next_choice_time = self.time
+
+    def _drop_fields(self) -> None:
         self._fields.clear()
         self._stack.clear()
         self._fields_stale = True
-        self._next_choice_time = self.time
 
     def _speeds(self, desired_speed: float | npt.ArrayLike | None, n: int) -> FloatArray:
         if desired_speed is None:
