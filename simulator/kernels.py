@@ -1032,6 +1032,35 @@ def living_extent(
 
 
 @njit(cache=True, error_model="numpy")
+def pass_waypoints(
+    x: FloatArray, y: FloatArray, alive: IntArray, target: IntArray, exits: int,
+    waypoint_cells: npt.NDArray[np.int16], grid_x_min: float, grid_y_min: float,
+    resolution: float, route: IntArray, route_position: IntArray, final_target: IntArray,
+) -> int:  # fmt: skip
+    """Move on those standing in a cell of the waypoint they head for (target `exits` + its
+    index): to the next waypoint of their `route` (rows of waypoint indices, -1 where it ends),
+    or after the last to their `final_target`. Positions outside the grid count as the nearest
+    edge cell. Returns how many moved on."""
+    rows, columns = waypoint_cells.shape
+    longest = route.shape[1]
+    passed = 0
+    for k in range(alive.size):
+        i = alive[k]
+        if target[i] < exits:
+            continue
+        column = min(max(int(math.floor((x[i] - grid_x_min) / resolution)), 0), columns - 1)
+        row = min(max(int(math.floor((y[i] - grid_y_min) / resolution)), 0), rows - 1)
+        if waypoint_cells[row, column] != target[i] - exits:
+            continue
+        position = route_position[i] + 1
+        route_position[i] = position
+        following = route[i, min(position, longest - 1)]
+        target[i] = exits + following if position < longest and following >= 0 else final_target[i]
+        passed += 1
+    return passed
+
+
+@njit(cache=True, error_model="numpy")
 def exits_reached(
     x: FloatArray, y: FloatArray, alive: IntArray, target: IntArray,
     free_choice: npt.NDArray[np.bool_], exit_cells: npt.NDArray[np.int16],

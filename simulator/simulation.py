@@ -891,25 +891,15 @@ class Simulation:
 
     def _pass_waypoints(self, alive: npt.NDArray[np.int64]) -> None:
         """Agents standing in their current waypoint move on to the next target."""
-        exits = len(self.venue.exits)
-        heading = alive[self._target[alive] >= exits]
-        if heading.size == 0:
-            return
         grid = self.venue.grid
-        rows, columns = grid.cell_of(self._x[heading], self._y[heading])
-        rows = rows.clip(0, grid.shape[0] - 1)
-        columns = columns.clip(0, grid.shape[1] - 1)
-        reached = self._waypoint_cells[rows, columns] == self._target[heading] - exits
-        if not reached.any():
-            return
-        passed = heading[reached]
-        position = self._route_position[passed] + 1
-        self._route_position[passed] = position
-        following = self._route[passed, np.minimum(position, MAX_WAYPOINTS - 1)]
-        more = (position < MAX_WAYPOINTS) & (following >= 0)
-        self._target[passed] = np.where(more, exits + following, self._final_target[passed])
-        self._fields_stale = True
-        self._next_choice_time = self.time
+        passed = kernels.pass_waypoints(
+            self._x, self._y, alive, self._target, len(self.venue.exits), self._waypoint_cells,
+            grid.x_min, grid.y_min, grid.resolution, self._route, self._route_position,
+            self._final_target,
+        )  # fmt: skip
+        if passed:
+            self._fields_stale = True
+            self._next_choice_time = self.time
 
     def _update_closed(self) -> None:
         self._closed = np.zeros(self.venue.grid.shape, dtype=np.bool_)

@@ -280,6 +280,29 @@ def test_advance_keeps_people_out_of_closed_cells_but_lets_them_leave() -> None:
     assert out_x[1] == 0.65  # inside: walks on (and out)
 
 
+def test_pass_waypoints_moves_on_only_those_standing_in_the_waypoint_they_head_for() -> None:
+    # Two exits (targets 0, 1); waypoint 0 in the left column of cells, waypoint 1 in the right.
+    cells = np.full((4, 4), -1, dtype=np.int16)
+    cells[:, 0] = 0
+    cells[:, 3] = 1
+    route = np.array([[0, 1, -1], [0, -1, -1], [1, -1, -1], [0, 1, -1], [0, 1, 0]])
+    position = np.array([0, 0, 0, 0, 2])
+    final = np.array([1, 0, 1, 1, 0])
+    target = np.array([2, 2, 3, 1, 2])  # exits + waypoint index; agent 3 heads for exit 1
+    # Agent 0 in waypoint 0 (route goes on to 1); agent 1 in waypoint 0 (its last: final exit);
+    # agent 2 heads for 1 but stands in 0; agent 3 stands in 0 but heads for an exit; agent 4,
+    # off the grid to the left (the edge column counts), has passed its route's last entry.
+    x = np.array([0.1, 0.2, 0.1, 0.1, -5.0])
+    y = np.array([0.1, 0.3, 0.2, 0.2, 0.2])
+    passed = kernels.pass_waypoints(
+        x, y, np.arange(5, dtype=np.int64), target, 2, cells, 0.0, 0.0, 0.25, route, position,
+        final,
+    )  # fmt: skip
+    assert passed == 3
+    assert target.tolist() == [3, 0, 3, 1, 0]
+    assert position.tolist() == [1, 1, 0, 0, 3]
+
+
 def test_repulsion_exp_matches_the_library_exp() -> None:
     xs = np.linspace(-10.0, 10.0, 20_001)
     ours = np.array([kernels.repulsion_exp(float(v)) for v in xs])
