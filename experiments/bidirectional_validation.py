@@ -37,7 +37,7 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry import box
 
-from experiments import VALIDATION_DATA, VALIDATION_DOCS
+from experiments import VALIDATION_DATA, VALIDATION_DOCS, write_markdown
 from experiments.inflow_replay import load_tracked, replay_run
 from experiments.measured_diagrams import speed_band
 from simulator import CollisionFreeSpeedModel, CrowdAwareRouting
@@ -460,8 +460,7 @@ def write_report(result: Validation, out_dir: Path) -> None:
         "Reproduce: `.venv/bin/python -m experiments.bidirectional_validation --seeds 0 1 2`",
         "",
     ]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "bidirectional_bfr.md").write_text("\n".join(lines), encoding="utf-8")
+    write_markdown(out_dir, "bidirectional_bfr.md", lines)
     write_figure(result, out_dir / FIGURE)
 
 

@@ -29,7 +29,7 @@ from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from evac.errors import EvacError
-from experiments import VALIDATION_DATA, VALIDATION_DOCS
+from experiments import VALIDATION_DATA, VALIDATION_DOCS, write_markdown
 from simulator import (
     CollisionFreeSpeedModel,
     CrowdAwareRouting,
@@ -310,7 +310,7 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> 
         )
     lines += ["", "![N(t)](bottleneck_wuppertal_nt.png)", "",
               "Reproduce: `.venv/bin/python -m experiments.bottleneck_validation`", ""]  # fmt: skip
-    (out_dir / "bottleneck_wuppertal.md").write_text("\n".join(lines), encoding="utf-8")
+    write_markdown(out_dir, "bottleneck_wuppertal.md", lines)
     return results
 
 

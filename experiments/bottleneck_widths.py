@@ -28,7 +28,7 @@ import shapely
 from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from experiments import VALIDATION_DOCS
+from experiments import VALIDATION_DOCS, write_markdown
 from experiments.bottleneck_validation import line_flow, simulate
 from simulator import CollisionFreeSpeedModel, CrowdAwareRouting, SocialForceModel
 
@@ -181,7 +181,7 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2)) -> list[W
         "Reproduce: `.venv/bin/python -m experiments.bottleneck_widths`",
         "",
     ]
-    (out_dir / "bottleneck_widths.md").write_text("\n".join(lines), encoding="utf-8")
+    write_markdown(out_dir, "bottleneck_widths.md", lines)
     return results
 
 

@@ -37,7 +37,7 @@ import pedpy
 import shapely
 from shapely.geometry import box
 
-from experiments import VALIDATION_DATA, VALIDATION_DOCS
+from experiments import VALIDATION_DATA, VALIDATION_DOCS, write_markdown
 from experiments.inflow_replay import replay_run
 from experiments.measured_diagrams import speed_band
 from simulator import CollisionFreeSpeedModel, CrowdAwareRouting
@@ -325,7 +325,7 @@ def write_report(result: CornerValidation, out_dir: Path) -> None:
         "Reproduce: `.venv/bin/python -m experiments.corner_validation`",
         "",
     ]
-    (out_dir / "corner.md").write_text("\n".join(lines), encoding="utf-8")
+    write_markdown(out_dir, "corner.md", lines)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

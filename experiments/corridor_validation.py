@@ -29,7 +29,7 @@ import pedpy
 import shapely
 from shapely.geometry import box
 
-from experiments import VALIDATION_DATA, VALIDATION_DOCS
+from experiments import VALIDATION_DATA, VALIDATION_DOCS, write_markdown
 from experiments.inflow_replay import load_tracked, replay_run
 from experiments.measured_diagrams import speed_band
 from simulator import CollisionFreeSpeedModel, CrowdAwareRouting
@@ -246,8 +246,7 @@ def write_report(out_dir: Path) -> list[DiagramPoint]:
         "Reproduce: `.venv/bin/python -m experiments.corridor_validation`",
         "",
     ]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "corridor_zhang2011.md").write_text("\n".join(lines), encoding="utf-8")
+    write_markdown(out_dir, "corridor_zhang2011.md", lines)
     return points
 
 
