@@ -12,9 +12,12 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from evac.errors import EvacError
+
+if TYPE_CHECKING:  # the commands import what they need when they run (a quick --help)
+    from scenarios.scenario_file import Scenario
 
 EXIT_BAD_INPUT = 2
 
@@ -78,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True, help="result folder (replaced if present)")
     run.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     run.add_argument(
+        "--situation", type=Path, default=None, metavar="FILE",
+        help="counts on the ground (JSON) in place of a site scenario's planned crowd",
+    )  # fmt: skip
+    run.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a scenario value, e.g. agents.0.count=800 (repeatable)",
     )  # fmt: skip
@@ -90,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--out", type=Path, required=True, help="result folder (replaced if present)")
     rank.add_argument("--seeds", type=int, default=None, help="runs per plan (default: 5)")
     rank.add_argument("--shortlist", type=int, default=None, help="plans simulated (default: 4)")
+    rank.add_argument(
+        "--situation", type=Path, default=None, metavar="FILE",
+        help="counts on the ground (JSON): rank from them instead of the planned crowd",
+    )  # fmt: skip
     rank.add_argument(
         "--no-generate", dest="generate", action="store_false", default=None,
         help="rank only the scenario's own and hand-written plans",
@@ -208,11 +219,20 @@ def _city_fetch(args: argparse.Namespace) -> None:
     print(f"OSM extract written to {written}")
 
 
+def _with_situation(scenario: Scenario, args: argparse.Namespace) -> Scenario:
+    """The scenario under the --situation file's counts, if one is given."""
+    from scenarios.situation import load_situation, with_situation
+
+    if args.situation is None:
+        return scenario
+    return with_situation(scenario, load_situation(args.situation))
+
+
 def _run(args: argparse.Namespace) -> None:
     from experiments.single_run import run_scenario, times_text
     from scenarios.scenario_file import load_scenario
 
-    scenario = load_scenario(args.scenario, overrides=args.overrides)
+    scenario = _with_situation(load_scenario(args.scenario, overrides=args.overrides), args)
     summary = run_scenario(scenario, args.out, seed=args.seed)
     print(
         f"{summary['scenario']}: {summary['evacuated']}/{summary['agents_total']} out; "
@@ -233,7 +253,7 @@ def _rank(args: argparse.Namespace) -> None:
     if args.workers is not None and args.workers < 0:
         raise EvacError(f"--workers must be 0 or more, got {args.workers}")
     other = load_ranking(args.compare_with) if args.compare_with is not None else None
-    scenario = load_scenario(args.scenario, overrides=args.overrides)
+    scenario = _with_situation(load_scenario(args.scenario, overrides=args.overrides), args)
     ranking = rank_scenario(
         scenario, args.out, seeds=args.seeds, shortlist=args.shortlist, generate=args.generate,
         workers=args.workers, scheduler=args.scheduler, resume=args.resume, compare_with=other,

@@ -19,6 +19,7 @@ from scenarios.attack import AttackHazard
 from scenarios.population import Population, place_agents
 from scenarios.scenario_file import Scenario
 from scenarios.site_run import prepare_site_run
+from scenarios.situation import situation_of
 from simulator import CrowdAwareRouting, FloorFieldStore, Hdf5TrajectoryWriter, Simulation
 
 FloatArray = npt.NDArray[np.float64]
@@ -123,6 +124,7 @@ def _run(
     summary["density_hot_spots"] = crowding.hot_spots()
     if site_run is not None:
         summary["origins"] = origin_clearance(sim, site_run.population)
+        summary["situation"] = situation_of(scenario)
     # Every run reports the hazard metrics; without that hazard they are zero.
     summary.update(
         exposed_above_aegl1=0, exposed_above_aegl2=0, exposed_above_aegl3=0,

@@ -4,7 +4,7 @@ population placed by sector and zone and sent where the response plan says, and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +25,7 @@ from scenarios.site_setup import (
     named_area,
     via_area,
 )
+from scenarios.situation import sector_counts, share_out, zone_count
 from simulator import FloorFieldStore, Simulation, TrajectoryWriter
 
 
@@ -75,7 +76,9 @@ def prepare_site_run(
     lines = dict(venue.measurement_lines)
     lines.update(extra_lines or {})
     origins = build_origins(site, venue, setup)
-    targets, routes, waypoints = plan_routes(origins, setup.plan, site, venue)
+    targets, routes, waypoints = plan_routes(
+        origins, setup.plan, site, venue, names=plan_names(site, setup)
+    )
     sim = Simulation(
         walkable_area=venue.walkable_area,
         exits=[d.area for d in venue.destinations],
@@ -164,32 +167,43 @@ def default_destinations(site: Site, bounds: tuple[float, float, float, float]) 
 
 
 def build_origins(site: Site, venue: SiteVenue, setup: SiteScenario) -> tuple[Origin, ...]:
-    """The sectors (the stadium's people shared out by capacity) and the outside zones."""
+    """The sectors (the stadium's people shared out by capacity) and the outside zones; under a
+    situation (`scenarios.situation`), its counts where it gives them."""
     sectors = [s for s in site.places_of(PlaceKind.SECTOR) if isinstance(s, Sector)]
+    situation = setup.situation
     if setup.stadium_people and not sectors:
         raise ScenarioError("population.stadium: this site has no sectors in its places")
-    origins = []
+    capacity = np.array([s.capacity for s in sectors], dtype=float)
+    if setup.stadium_people > capacity.sum():
+        raise ScenarioError(
+            f"population.stadium must be at most the seats, {int(capacity.sum())}, "
+            f"got {setup.stadium_people}"
+        )
+    counts = np.zeros(len(sectors), dtype=np.int64)
     if setup.stadium_people:
-        capacity = np.array([s.capacity for s in sectors], dtype=float)
-        if setup.stadium_people > capacity.sum():
-            raise ScenarioError(
-                f"population.stadium must be at most the seats, {int(capacity.sum())}, "
-                f"got {setup.stadium_people}"
+        counts = share_out(setup.stadium_people, capacity)
+    if situation is not None:
+        counts = sector_counts(
+            situation, sectors=[s.name for s in sectors], stands=[s.stand for s in sectors],
+            capacity=capacity, planned=counts, zones=[z.name for z in setup.zones],
+        )  # fmt: skip
+    origins = []
+    for sector, count in zip(sectors, counts, strict=True):
+        if count == 0:
+            continue
+        if sector.footprint is None:
+            raise ScenarioError(f"population.stadium: sector '{sector.name}' has no outline")
+        area = sector.footprint.intersection(venue.walkable_area)
+        origins.append(
+            Origin(
+                name=sector.name, area=area, count=int(count), in_stadium=True,
+                groups=(sector.name, sector.stand, "stadium", "everyone"),
             )
-        counts = _share_out(setup.stadium_people, capacity)
-        for sector, count in zip(sectors, counts, strict=True):
-            if count == 0:
-                continue
-            if sector.footprint is None:
-                raise ScenarioError(f"population.stadium: sector '{sector.name}' has no outline")
-            area = sector.footprint.intersection(venue.walkable_area)
-            origins.append(
-                Origin(
-                    name=sector.name, area=area, count=int(count), in_stadium=True,
-                    groups=(sector.name, sector.stand, "stadium", "everyone"),
-                )
-            )  # fmt: skip
+        )  # fmt: skip
     for index, zone in enumerate(setup.zones):
+        people = zone_count(situation, zone.name, zone.count)
+        if people == 0:
+            continue
         area = zone.area.intersection(venue.walkable_area)
         if area.is_empty:
             raise ScenarioError(
@@ -200,7 +214,7 @@ def build_origins(site: Site, venue: SiteVenue, setup: SiteScenario) -> tuple[Or
             Origin(
                 name=zone.name,
                 area=area,
-                count=zone.count,
+                count=people,
                 in_stadium=False,
                 groups=(zone.name, "outside", "everyone"),
             )
@@ -230,10 +244,26 @@ def stadium_outline(site: Site) -> BaseGeometry:
     return outline
 
 
-def rules_of_origins(origins: Sequence[Origin], rules: Sequence[PlanRule]) -> list[PlanRule | None]:
+def plan_names(site: Site, setup: SiteScenario) -> set[str]:
+    """Every name a response plan may use for where people start: the site's sectors and stands
+    and the scenario's zones, whether or not anyone starts there now (a situation may empty a
+    stand), and the scopes."""
+    sectors = [s for s in site.places_of(PlaceKind.SECTOR) if isinstance(s, Sector)]
+    return (
+        {s.name for s in sectors}
+        | {s.stand for s in sectors if s.stand}
+        | {zone.name for zone in setup.zones}
+        | set(PLAN_SCOPES)
+    )
+
+
+def rules_of_origins(
+    origins: Sequence[Origin], rules: Sequence[PlanRule], *, names: Collection[str] = ()
+) -> list[PlanRule | None]:
     """The plan rule each origin follows: the most specific one naming it (its sector, then its
-    stand, "stadium" or "outside", then "everyone"); None: walk to the nearest destination."""
-    known = {name for origin in origins for name in origin.groups} | set(PLAN_SCOPES)
+    stand, "stadium" or "outside", then "everyone"); None: walk to the nearest destination.
+    A rule may name any of `names` (see `plan_names`) or of the origins' groups."""
+    known = {name for origin in origins for name in origin.groups} | set(PLAN_SCOPES) | set(names)
     by_origin: dict[str, PlanRule] = {}
     for index, rule in enumerate(rules):
         if rule.origin not in known:
@@ -249,15 +279,18 @@ def rules_of_origins(origins: Sequence[Origin], rules: Sequence[PlanRule]) -> li
 
 
 def plan_routes(
-    origins: Sequence[Origin], rules: Sequence[PlanRule], site: Site, venue: SiteVenue
-) -> tuple[npt.NDArray[np.int64], list[tuple[int, ...]], list[BaseGeometry]]:
+    origins: Sequence[Origin], rules: Sequence[PlanRule], site: Site, venue: SiteVenue, *,
+    names: Collection[str] = (),
+) -> tuple[npt.NDArray[np.int64], list[tuple[int, ...]], list[BaseGeometry]]:  # fmt: skip
     """Per origin: the destination index (-1: the nearest) and the route (waypoint indices), and
-    the waypoint areas those indices point to (see `via_area`: crossings on their far side)."""
+    the waypoint areas those indices point to (see `via_area`: crossings on their far side).
+    `names`: as for `rules_of_origins`."""
     targets = np.full(len(origins), -1, dtype=np.int64)
     routes: list[tuple[int, ...]] = [()] * len(origins)
     areas: list[BaseGeometry] = []
     index_of: dict[tuple[str, str], int] = {}
-    for k, (origin, rule) in enumerate(zip(origins, rules_of_origins(origins, rules), strict=True)):
+    followed = rules_of_origins(origins, rules, names=names)
+    for k, (origin, rule) in enumerate(zip(origins, followed, strict=True)):
         if rule is None:
             continue
         number = list(rules).index(rule)
@@ -276,12 +309,3 @@ def plan_routes(
             here = (centre.x, centre.y)
         routes[k] = tuple(route)
     return targets, routes, areas
-
-
-def _share_out(total: int, weights: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
-    """Integers proportional to the weights that add up to `total` (largest remainders)."""
-    exact = total * weights / weights.sum()
-    counts = np.floor(exact).astype(np.int64)
-    short = total - int(counts.sum())
-    counts[np.argsort(-(exact - counts), kind="stable")[:short]] += 1
-    return np.asarray(counts, dtype=np.int64)

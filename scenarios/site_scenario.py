@@ -36,6 +36,7 @@ from shapely.geometry.base import BaseGeometry
 from evac.errors import ScenarioError
 from scenarios import checks
 from scenarios.population import Demography, PreMovement
+from scenarios.situation import Situation
 
 NEAREST = "nearest"
 PLAN_SCOPES = ("everyone", "stadium", "outside")
@@ -96,6 +97,9 @@ class SiteScenario:
     group_share: float
     plan: tuple[PlanRule, ...]
     closures: tuple[Closure, ...]
+    situation: Situation | None = None
+    """Counts on the ground in place of the planned crowd (`scenarios.situation`; set from the
+    command line, not in the scenario file)."""
 
 
 def parse_site_scenario(document: Mapping[str, Any]) -> SiteScenario:

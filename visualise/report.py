@@ -294,9 +294,20 @@ def _intro(ranking: dict[str, Any]) -> str:
     )
     return (
         f"{len(ranking['plans'])} plans simulated with {seeds} seed{'s' * (seeds != 1)} each "
-        f"for {ranking['people']:,} people; {len(ranking['screened_out'])} more screened out. "
+        f"for {ranking['people']:,} people{crowd_text(ranking.get('situation'))}; "
+        f"{len(ranking['screened_out'])} more screened out. "
         f"Recommended: {best['name']}. {best['explanation']} {ranking['summary']}{settled}"
     )
+
+
+def crowd_text(situation: dict[str, Any] | None) -> str:
+    """Where the ranking's crowd came from, when it is a situation on the ground (plain text:
+    the intro is escaped as a whole)."""
+    if situation is None:
+        return ""
+    when = f" at {situation['observed_at']}" if situation.get("observed_at") else ""
+    source = f" ({situation['source']})" if situation.get("source") else ""
+    return f" as counted on the ground{when}{source}"
 
 
 def _legend(ranking: dict[str, Any], context: RankingContext) -> str:

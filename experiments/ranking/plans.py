@@ -49,6 +49,7 @@ from scenarios.scenario_file import Scenario
 from scenarios.site_run import (
     build_origins,
     load_site_venue,
+    plan_names,
     rules_of_origins,
     stadium_outline,
 )
@@ -384,7 +385,9 @@ def movements(context: RankingContext, plan: CandidatePlan) -> list[Movement]:
     scenario = apply_plan(context.scenario, plan, context.origins)
     assert scenario.site is not None
     network = context.network
-    rules = rules_of_origins(context.origins, scenario.site.plan)
+    rules = rules_of_origins(
+        context.origins, scenario.site.plan, names=plan_names(context.site, context.setup)
+    )
     all_destinations = tuple(_destination_leg(context, d.name) for d in context.venue.destinations)
     out = []
     for origin, rule in zip(context.origins, rules, strict=True):

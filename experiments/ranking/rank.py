@@ -50,6 +50,7 @@ from experiments.single_run import times_text
 from scenarios.population import SPEEDS_M_S
 from scenarios.ranking_settings import RankingSettings
 from scenarios.scenario_file import Scenario
+from scenarios.situation import situation_of
 from visualise.report import write_report
 
 METRICS = (
@@ -434,6 +435,7 @@ def build_ranking(
         "summary": what_decides(ordered),
         "seeds_per_plan": seeds,
         "people": people,
+        "situation": situation_of(scenario),
         "plans": ordered,
         "screened_out": dropped,
     }
@@ -477,6 +479,7 @@ def screening_ranking(
         "minutes; the crowd engine's runs follow.",
         "seeds_per_plan": 0,
         "people": sum(o.count for o in context.origins),
+        "situation": situation_of(scenario),
         "plans": plans,
         "screened_out": dropped,
         "status": {"state": "screening", "seeds": seeds, "runs": runs},

@@ -8,7 +8,7 @@ from shapely.geometry import Point, box
 
 from evac.errors import ScenarioError
 from scenarios.population import Demography, Origin, PreMovement, place_agents, place_population
-from scenarios.site_run import _share_out
+from scenarios.situation import share_out
 
 
 def test_placement_keeps_people_apart_and_inside() -> None:
@@ -34,7 +34,7 @@ def test_placement_leaves_out_what_keep_rules_out() -> None:
 
 
 def test_shares_add_up_and_follow_the_weights() -> None:
-    counts = _share_out(11_700, np.array([975.0] * 4 + [925.0] * 4 + [1050.0, 1050, 1000, 1000]))
+    counts = share_out(11_700, np.array([975.0] * 4 + [925.0] * 4 + [1050.0, 1050, 1000, 1000]))
     assert counts.sum() == 11_700
     assert counts[0] == 975 and counts[8] == 1050
 

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from visualise.browser import visit
-from visualise.report import status_banner, t95_cell
+from visualise.report import crowd_text, status_banner, t95_cell
 
 
 def test_report_draws_offline_in_chromium(small_ranking: Path) -> None:
@@ -49,3 +49,15 @@ def test_t95_cell_says_when_no_run_got_95_percent_out() -> None:
         "2210 <small>[1990, 2430]</small><br><small>2 of 5 runs did not reach 95 %: too low</small>"
     )
     assert t95_cell({**partly, "censored_seeds": 0}) == "2210 <small>[1990, 2430]</small>"
+
+
+def test_the_intro_says_when_the_crowd_was_counted_on_the_ground() -> None:
+    counted = {"observed_at": "2026-12-07T21:40:00+01:00", "source": "stewards <radio>",
+               "counts": {"North stand": 900}}  # fmt: skip
+    assert crowd_text(counted) == (
+        " as counted on the ground at 2026-12-07T21:40:00+01:00 (stewards <radio>)"
+    )
+    assert crowd_text({**counted, "observed_at": None, "source": None}) == (
+        " as counted on the ground"
+    )
+    assert crowd_text(None) == ""  # the scenario's planned crowd

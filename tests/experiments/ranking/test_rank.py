@@ -52,6 +52,7 @@ def test_interval_is_the_student_t_interval_of_the_mean() -> None:
 def test_ranking_json(small_ranking: Path) -> None:
     ranking = json.loads((small_ranking / "ranking.json").read_text(encoding="utf-8"))
     assert ranking["scenario"] == "ammonia_worst_case"
+    assert ranking["situation"] is None  # the scenario's planned crowd (no --situation)
     plans = ranking["plans"]
     assert len(plans) >= 4
     assert [p["rank"] for p in plans] == list(range(1, len(plans) + 1))
