@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from evac.errors import ScenarioError
+from scenarios import checks
 
 if TYPE_CHECKING:
     from scenarios.scenario_file import Scenario
@@ -76,11 +77,7 @@ def parse_situation(document: object, *, where: str = "situation") -> Situation:
     """Check a situation document (see the module docstring)."""
     if not isinstance(document, dict):
         raise ScenarioError(f"{where}: expected a JSON object with 'counts', got {document!r}")
-    unknown = sorted(set(document) - _KEYS)
-    if unknown:
-        raise ScenarioError(
-            f"{where}: unknown key '{unknown[0]}' (expected: {', '.join(sorted(_KEYS))})"
-        )
+    checks.check_keys(document, where, allowed=_KEYS)
     counts = document.get("counts")
     if not isinstance(counts, dict) or not counts:
         raise ScenarioError(
