@@ -317,8 +317,7 @@ def write_report(out_dir: Path, *, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.parse_args(argv)
-    target = VALIDATION_DOCS
-    for result in write_report(target):
+    for result in write_report(VALIDATION_DOCS):
         print(f"{result.run}: measured {result.measured_per_s:.3f}/s, simulated "
               f"{result.simulated_per_s:.3f}/s ({result.relative_error:+.1%}), "
               f"{result.evacuated}/{result.persons} out; waiting density {result.measured_density} "

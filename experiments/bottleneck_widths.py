@@ -189,8 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
-    target = VALIDATION_DOCS
-    for r in write_report(target, seeds=tuple(args.seeds)):
+    for r in write_report(VALIDATION_DOCS, seeds=tuple(args.seeds)):
         print(f"{r.source}, {r.persons} persons, {r.width_m:.1f} m: published "
               f"{r.published_per_s:.2f}/s, simulated {r.simulated_per_s:.2f}/s "
               f"({r.relative_error:+.0%}), {r.evacuated}/{r.persons} out")  # fmt: skip

@@ -43,7 +43,6 @@ SEEDS = 5
 COUNTERFLOW_SEEDS = (0, 1, 2)
 COUNTERFLOW_PEOPLE = 150
 COUNTERFLOW_LIMIT_S = 400.0
-DOCS = VALIDATION_DOCS
 
 
 @dataclass(frozen=True)
@@ -149,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--processes", type=int, default=os.cpu_count() or 1, help="variants run side by side"
     )
-    parser.add_argument("--out", type=Path, default=DOCS / "repulsion_tradeoff.md")
+    parser.add_argument("--out", type=Path, default=VALIDATION_DOCS / "repulsion_tradeoff.md")
     args = parser.parse_args(argv)
     variants = [(s, r, t) for s in args.strengths for r in args.ranges for t in args.time_gaps]
     with ProcessPoolExecutor(

@@ -166,10 +166,15 @@ def default_destinations(site: Site, bounds: tuple[float, float, float, float]) 
     return [*names, TRANSIT_STOPS]
 
 
+def site_sectors(site: Site) -> list[Sector]:
+    """The stadium's blocks of seats on the site (none on a site without places)."""
+    return [s for s in site.places_of(PlaceKind.SECTOR) if isinstance(s, Sector)]
+
+
 def build_origins(site: Site, venue: SiteVenue, setup: SiteScenario) -> tuple[Origin, ...]:
     """The sectors (the stadium's people shared out by capacity) and the outside zones; under a
     situation (`scenarios.situation`), its counts where it gives them."""
-    sectors = [s for s in site.places_of(PlaceKind.SECTOR) if isinstance(s, Sector)]
+    sectors = site_sectors(site)
     situation = setup.situation
     if setup.stadium_people and not sectors:
         raise ScenarioError("population.stadium: this site has no sectors in its places")
@@ -248,7 +253,7 @@ def plan_names(site: Site, setup: SiteScenario) -> set[str]:
     """Every name a response plan may use for where people start: the site's sectors and stands
     and the scenario's zones, whether or not anyone starts there now (a situation may empty a
     stand), and the scopes."""
-    sectors = [s for s in site.places_of(PlaceKind.SECTOR) if isinstance(s, Sector)]
+    sectors = site_sectors(site)
     return (
         {s.name for s in sectors}
         | {s.stand for s in sectors if s.stand}

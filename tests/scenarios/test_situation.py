@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from city_data import Site
-from city_data.places import PlaceKind, Sector
 from evac.errors import ScenarioError
 from experiments.ranking.plans import movements, ranking_context, scenario_plans
 from scenarios.scenario_file import LIBRARY, load_scenario
+from scenarios.site_run import site_sectors
 from scenarios.situation import (
     Situation,
     load_situation,
@@ -99,7 +99,7 @@ def test_a_file_that_is_not_json_is_named(tmp_path: Path) -> None:
 def test_the_shipped_example_fits_the_plzen_stands(plzen: Site) -> None:
     situation = load_situation(EXAMPLE)
     assert situation.observed_at == "2026-12-07T21:40:00+01:00"
-    sectors = [s for s in plzen.places_of(PlaceKind.SECTOR) if isinstance(s, Sector)]
+    sectors = site_sectors(plzen)
     counts = sector_counts(
         situation, sectors=[s.name for s in sectors], stands=[s.stand for s in sectors],
         capacity=np.array([s.capacity for s in sectors], dtype=float),
